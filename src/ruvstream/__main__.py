@@ -1,0 +1,3 @@
+from ruvstream.cli.main import main
+
+main()

@@ -1,0 +1,105 @@
+"""Admission control as pure ASGI middleware (it never buffers a stream).
+
+Refuses work with 503 + Retry-After while loading, draining or at the
+connection limit, and with 413 when a declared body is over the limit, before
+any route reads it. Also counts connections and times HTTP requests.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ruvstream.api.errors import error_response
+from ruvstream.api.state import ServingState
+from ruvstream.errors import PayloadTooLargeError, UnavailableError
+
+__all__ = ["AdmissionMiddleware"]
+
+_ALWAYS_OPEN = frozenset({"/health", "/ready", "/metrics", "/openapi.json"})
+
+
+class AdmissionMiddleware:
+    def __init__(self, app: ASGIApp, state: ServingState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path in _ALWAYS_OPEN:
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await self._refuse(scope, receive, send, refusal)
+            return
+        protocol = "websocket" if scope["type"] == "websocket" else "http"
+        node = self.state.node
+        gauge = node.metrics.connections.labels(protocol) if node else None
+        self.state.active += 1
+        if gauge is not None:
+            gauge.inc()
+        started = time.perf_counter()
+        status = [0]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.state.active -= 1
+            if gauge is not None:
+                gauge.dec()
+            if node is not None and protocol == "http":
+                route = _route_of(scope)
+                node.metrics.http_requests.labels(route, scope["method"], str(status[0])).inc()
+                node.metrics.http_latency.labels(route, scope["method"]).observe(
+                    time.perf_counter() - started
+                )
+
+    def _refusal(self, scope: Scope) -> Exception | None:
+        state = self.state
+        if state.node is None:
+            return UnavailableError("the node is still loading", retry_after=1.0)
+        if state.draining:
+            return UnavailableError("the node is shutting down", retry_after=1.0)
+        if state.active >= state.settings.limits.max_connections:
+            return UnavailableError(
+                "the node is at its connection limit",
+                retry_after=1.0,
+                limit=state.settings.limits.max_connections,
+            )
+        if scope["type"] == "http":
+            limit = state.settings.limits.max_payload_bytes
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > limit:
+                    return PayloadTooLargeError(
+                        f"the body has {int(value)} bytes; the limit is {limit}", limit=limit
+                    )
+        return None
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        node = self.state.node
+        if node is not None:
+            reason = getattr(exc, "code", "refused")
+            node.metrics.rejected.labels(reason).inc()
+        if scope["type"] == "websocket":
+            # Refuse the handshake: an HTTP 503 through the denial-response extension
+            # where the server supports it, else a close before accept.
+            await receive()
+            await send({"type": "websocket.close", "code": 1013})
+            return
+        await error_response(exc)(scope, receive, send)
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"

@@ -1,0 +1,69 @@
+"""The node's ASGI application: routes, admission, and a lifespan that owns the node."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
+
+from ruvstream.api import ops, rest
+from ruvstream.api.admission import AdmissionMiddleware
+from ruvstream.api.state import ServingState
+from ruvstream.api.websocket import websocket_endpoint
+from ruvstream.config import Settings
+from ruvstream.engine.node import Node
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _replication_routes() -> list[BaseRoute]:
+    try:
+        from ruvstream.replication.routes import routes
+    except ImportError:
+        return []
+    return [Mount("/v1/replication", routes=list(routes))]
+
+
+def create_app(settings: Settings) -> Starlette:
+    """A node app; the node opens in the lifespan and is ``app.state.node`` after."""
+    state = ServingState(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        node = await Node.open(settings)
+        replication: Any = None
+        if settings.replication.bus != "none":
+            from ruvstream.replication import start_replication
+
+            replication = await start_replication(node, settings.replication)
+        state.node = node
+        app.state.node = node
+        try:
+            yield
+        finally:
+            if not state.draining:
+                await state.drain()
+            if replication is not None:
+                await replication.close()
+            await node.close()
+            log.info("node %s closed: WAL flushed, snapshot written", node.node_id)
+
+    app = Starlette(
+        routes=[
+            *ops.routes,
+            *rest.routes,
+            WebSocketRoute("/v1/ws", websocket_endpoint),
+            *_replication_routes(),
+        ],
+        middleware=[Middleware(AdmissionMiddleware, state=state)],
+        lifespan=lifespan,
+    )
+    app.state.serving = state
+    return app

@@ -1,0 +1,91 @@
+"""Server-Sent Events: search results as a stream, and standing-query events.
+
+Event bodies are JSON; a subscription stream sends a comment line every
+``heartbeat`` seconds so proxies keep an idle stream open, and ends when the
+subscription closes, the node drains, or the client goes away (which also
+ends the subscription: its stream was its only reader).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.responses import StreamingResponse
+
+from ruvstream.api.codec import hit_json
+from ruvstream.api.errors import as_ruvstream_error
+from ruvstream.api.state import ServingState
+from ruvstream.engine.collection import SearchRequest
+from ruvstream.engine.node import Node
+from ruvstream.engine.subscriptions import Subscription
+
+__all__ = ["HEARTBEAT_SECONDS", "event", "search_stream", "subscription_stream"]
+
+HEARTBEAT_SECONDS = 15.0
+_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def event(name: str, data: Any) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def search_stream(node: Node, name: str, request: SearchRequest) -> StreamingResponse:
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            hits = await node.search(name, request)
+        except Exception as exc:
+            yield event("error", as_ruvstream_error(exc).to_payload())
+            return
+        for rank, hit in enumerate(hits):
+            yield event("hit", {**hit_json(hit), "rank": rank})
+        version = (
+            node.catalog.collections[name].change_count
+            if (name in node.catalog.collections)
+            else None
+        )
+        yield event("done", {"count": len(hits), "version": version})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=_HEADERS)
+
+
+def subscription_stream(state: ServingState, node: Node, sub: Subscription) -> StreamingResponse:
+    async def events() -> AsyncIterator[bytes]:
+        node.metrics.streams.labels("sse_subscription").inc()
+        stop = asyncio.ensure_future(state.stop_streams.wait())
+        try:
+            yield event("subscribed", {"subscription": sub.id, "collection": sub.collection})
+            while True:
+                nxt = asyncio.ensure_future(sub.next())
+                done, _ = await asyncio.wait(
+                    {nxt, stop}, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                if stop in done:
+                    nxt.cancel()
+                    yield event("end", {"reason": "node shutting down"})
+                    return
+                if nxt not in done:
+                    nxt.cancel()
+                    yield b": ping\n\n"
+                    continue
+                match = nxt.result()
+                if match is None:
+                    yield event("end", {"reason": sub.closed_reason or "closed"})
+                    return
+                yield event(
+                    "match",
+                    {
+                        "subscription": sub.id,
+                        "id": match.id,
+                        "score": match.score,
+                        "metadata": match.metadata,
+                    },
+                )
+        finally:
+            stop.cancel()
+            node.subscriptions.close(sub.id, "stream closed")
+            node.metrics.streams.labels("sse_subscription").dec()
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=_HEADERS)

@@ -1,0 +1,50 @@
+"""Per-app serving state: the node plus what admission and draining need."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ruvstream.config import Settings
+from ruvstream.engine.node import Node
+
+__all__ = ["Closable", "ServingState"]
+
+
+class Closable(Protocol):
+    async def close_for_shutdown(self) -> None: ...
+
+
+@dataclass(eq=False)
+class ServingState:
+    settings: Settings
+    node: Node | None = None
+    draining: bool = False
+    active: int = 0
+    """Requests in progress plus open WebSockets: what the connection limit counts."""
+    sessions: set[Closable] = field(default_factory=set)
+    stop_streams: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def ready(self) -> bool:
+        return (
+            self.node is not None
+            and not self.draining
+            and self.active < self.settings.limits.max_connections
+        )
+
+    def require_node(self) -> Node:
+        from ruvstream.errors import UnavailableError
+
+        if self.node is None:
+            raise UnavailableError("the node is still loading", retry_after=1.0)
+        return self.node
+
+    async def drain(self) -> None:
+        """Refuse new work, end streams, close WebSockets with 1001."""
+        self.draining = True
+        self.stop_streams.set()
+        await asyncio.gather(
+            *(s.close_for_shutdown() for s in list(self.sessions)), return_exceptions=True
+        )

@@ -1,0 +1,261 @@
+"""GET /v1/ws: one socket, many concurrent requests, pushed subscription events.
+
+Every client frame is handled in its own task, so a slow search never holds
+up a ping or a write on the same socket; replies leave through one writer
+task (frames never interleave) and carry the request's ``id``. A bad frame
+gets an error frame, never a closed socket. The server's WebSocket pings
+(``ws_ping_interval``) keep idle sockets alive through proxies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ruvstream.api.codec import (
+    hit_json,
+    parse_ids,
+    parse_json,
+    parse_records,
+    parse_search,
+    parse_subscription,
+)
+from ruvstream.api.errors import error_frame
+from ruvstream.api.state import ServingState
+from ruvstream.engine.node import Node
+from ruvstream.engine.subscriptions import Subscription
+from ruvstream.errors import (
+    InvalidParameterError,
+    RateLimitedError,
+    RuvstreamError,
+    SubscriptionNotFoundError,
+    UnavailableError,
+    UnknownOperationError,
+)
+
+__all__ = ["WebSocketSession", "websocket_endpoint"]
+
+log = logging.getLogger(__name__)
+OPS = ("search", "upsert", "delete", "subscribe", "unsubscribe", "ping")
+_CLOSE = object()
+
+
+class WebSocketSession:
+    def __init__(self, websocket: WebSocket, state: ServingState, node: Node) -> None:
+        self.ws = websocket
+        self.state = state
+        self.node = node
+        self.limit = state.settings.limits.max_inflight_per_connection
+        self.outbox: asyncio.Queue[bytes | object] = asyncio.Queue()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.subscriptions: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self.closing = False
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        writer = asyncio.create_task(self._write_loop())
+        try:
+            await self._read_loop()
+        finally:
+            for sub, pump in self.subscriptions.values():
+                self.node.subscriptions.close(sub.id, "socket closed")
+                pump.cancel()
+            for task in list(self.tasks):
+                task.cancel()
+            self.outbox.put_nowait(_CLOSE)
+            await asyncio.gather(writer, *self.tasks, return_exceptions=True)
+
+    async def close_for_shutdown(self) -> None:
+        """Finish in-flight requests, then close with 1001 (going away)."""
+        self.closing = True
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=self.state.settings.server.drain_seconds)
+        self.outbox.put_nowait(_CLOSE)
+        with contextlib.suppress(RuntimeError):  # the peer may have closed already
+            await self.ws.close(code=1001, reason="server shutting down")
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.outbox.put_nowait(orjson.dumps(frame, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    async def _write_loop(self) -> None:
+        while True:
+            data = await self.outbox.get()
+            if data is _CLOSE:
+                return
+            assert isinstance(data, bytes)
+            try:
+                await self.ws.send_text(data.decode())
+            except (WebSocketDisconnect, RuntimeError):
+                return
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                message = await self.ws.receive()
+            except RuntimeError:
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text") or message.get("bytes") or b""
+            try:
+                frame = parse_json(raw)
+            except RuvstreamError as exc:
+                self.send(error_frame(None, exc))
+                continue
+            request_id = frame.get("id")
+            if self.closing:
+                self.send(
+                    error_frame(
+                        request_id, UnavailableError("the node is shutting down", retry_after=1.0)
+                    )
+                )
+                continue
+            if len(self.tasks) >= self.limit:
+                self.send(
+                    error_frame(
+                        request_id,
+                        RateLimitedError(
+                            f"at most {self.limit} requests in flight per connection",
+                            retry_after=0.05,
+                            limit=self.limit,
+                        ),
+                    )
+                )
+                self.node.metrics.rejected.labels("inflight_per_connection").inc()
+                continue
+            task = asyncio.create_task(self._handle(request_id, frame))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _handle(self, request_id: Any, frame: dict[str, Any]) -> None:
+        op = frame.get("op")
+        try:
+            reply = await self._dispatch(request_id, op, frame)
+            outcome = "ok"
+        except Exception as exc:
+            reply = error_frame(request_id, exc)
+            outcome = "error"
+        self.node.metrics.ws_frames.labels(op if op in OPS else "unknown", outcome).inc()
+        self.send(reply)
+
+    async def _dispatch(self, request_id: Any, op: Any, frame: dict[str, Any]) -> dict[str, Any]:
+        node = self.node
+        if op == "ping":
+            return {"id": request_id, "type": "pong"}
+        if op == "unsubscribe":
+            return self._unsubscribe(request_id, frame)
+        if op not in OPS:
+            raise UnknownOperationError(f"unknown op {op!r}; ops are {list(OPS)}", op=op)
+        name = frame.get("collection")
+        if not isinstance(name, str):
+            raise InvalidParameterError("collection is required", field="collection")
+        collection = node.collection(name)
+        if op == "search":
+            hits = await node.search(name, parse_search(frame, collection.spec))
+            return {
+                "id": request_id,
+                "type": "result",
+                "hits": [hit_json(h) for h in hits],
+                "version": collection.change_count,
+            }
+        key = str(frame.get("idempotency_key") or "")
+        if op in ("upsert", "delete") and (done := node.idempotency.get(name, key)):
+            return {
+                "id": request_id,
+                "type": "result",
+                **done,
+                "duplicate": True,
+                "version": collection.change_count,
+            }
+        if op == "upsert":
+            records = parse_records(frame, collection.spec)
+            await node.upsert(name, records, key)
+            return {
+                "id": request_id,
+                "type": "result",
+                "upserted": len(records),
+                "version": collection.change_count,
+            }
+        if op == "delete":
+            outcome = await node.delete(name, parse_ids(frame), key)
+            return {
+                "id": request_id,
+                "type": "result",
+                "deleted": len(outcome.deleted),
+                "version": collection.change_count,
+            }
+        return await self._subscribe(request_id, name, frame)
+
+    async def _subscribe(self, request_id: Any, name: str, frame: dict[str, Any]) -> dict[str, Any]:
+        node = self.node
+        collection = node.collection(name)
+        query, min_score = parse_subscription(frame, collection.spec)
+        seed = await node.top_k(name, query) if min_score is None else []
+        sub = node.subscriptions.create(
+            name,
+            collection.spec.metric,
+            query.vector,
+            k=None if min_score is not None else query.k,
+            min_score=min_score,
+            predicate=query.predicate,
+            seed=seed,
+        )
+        pump = asyncio.create_task(self._pump(request_id, sub))
+        self.subscriptions[sub.id] = (sub, pump)
+        return {"id": request_id, "type": "subscribed", "subscription": sub.id}
+
+    async def _pump(self, request_id: Any, sub: Subscription) -> None:
+        self.node.metrics.streams.labels("ws_subscription").inc()
+        try:
+            while (match := await sub.next()) is not None:
+                self.send(
+                    {
+                        "id": request_id,
+                        "type": "match",
+                        "subscription": sub.id,
+                        "record": {
+                            "id": match.id,
+                            "score": match.score,
+                            "metadata": match.metadata,
+                        },
+                    }
+                )
+            if sub.closed_reason not in ("unsubscribed", "socket closed"):
+                self.send(
+                    {
+                        "id": request_id,
+                        "type": "end",
+                        "subscription": sub.id,
+                        "reason": sub.closed_reason,
+                    }
+                )
+        finally:
+            self.node.metrics.streams.labels("ws_subscription").dec()
+
+    def _unsubscribe(self, request_id: Any, frame: dict[str, Any]) -> dict[str, Any]:
+        sub_id = frame.get("subscription")
+        if not isinstance(sub_id, str) or sub_id not in self.subscriptions:
+            raise SubscriptionNotFoundError(
+                f"no subscription {sub_id!r} on this socket", subscription=sub_id
+            )
+        self.subscriptions.pop(sub_id)
+        self.node.subscriptions.close(sub_id, "unsubscribed")
+        return {"id": request_id, "type": "unsubscribed", "subscription": sub_id}
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    state: ServingState = websocket.app.state.serving
+    node = state.require_node()
+    session = WebSocketSession(websocket, state, node)
+    state.sessions.add(session)
+    node.metrics.streams.labels("websocket").inc()
+    try:
+        await session.run()
+    finally:
+        state.sessions.discard(session)
+        node.metrics.streams.labels("websocket").dec()

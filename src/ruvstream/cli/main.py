@@ -1,0 +1,182 @@
+"""The ``ruvstream`` command: serve, load, config show, and the other subsystems."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from ruvstream import __version__
+from ruvstream.cli.load import load
+from ruvstream.config import (
+    BatchSettings,
+    LimitSettings,
+    NodeSettings,
+    ReplicationSettings,
+    ServerSettings,
+    Settings,
+    StorageSettings,
+)
+
+__all__ = ["main", "settings_from_options"]
+
+_SUBCOMMANDS = {
+    "router": "ruvstream.routing.cli:router",
+    "bench": "ruvstream.bench.cli:bench",
+    "cluster": "ruvstream.replication.cli:cluster",
+}
+
+
+def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--data-dir",
+            type=click.Path(path_type=Path),
+            default=Path("./ruvstream-data"),
+            show_default=True,
+        ),
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option(
+            "--port",
+            type=int,
+            default=8470,
+            show_default=True,
+            help="0 picks a free port (see --port-file).",
+        ),
+        click.option(
+            "--port-file",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Write the bound port here once listening.",
+        ),
+        click.option("--region", default="local", show_default=True),
+        click.option("--node-id", default=None, help="Defaults to host-pid."),
+        click.option(
+            "--fsync",
+            type=click.Choice(["batch", "interval", "off"]),
+            default="batch",
+            show_default=True,
+        ),
+        click.option("--batch-window-ms", type=float, default=0.5, show_default=True),
+        click.option("--max-batch", type=int, default=64, show_default=True),
+        click.option("--search-threads", type=int, default=2, show_default=True),
+        click.option("--max-connections", type=int, default=10_000, show_default=True),
+        click.option("--max-inflight-per-conn", type=int, default=256, show_default=True),
+        click.option("--max-payload-bytes", type=int, default=64 * 1024 * 1024, show_default=True),
+        click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
+        click.option("--drain-seconds", type=float, default=10.0, show_default=True),
+        click.option(
+            "--bus",
+            type=click.Choice(["none", "embedded", "nats"]),
+            default="none",
+            show_default=True,
+        ),
+        click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True),
+        click.option("--log-level", default="info", show_default=True),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def settings_from_options(**o: object) -> Settings:
+    node = NodeSettings(region=str(o["region"]))
+    if o.get("node_id"):
+        node = NodeSettings(region=str(o["region"]), node_id=str(o["node_id"]))
+    return Settings(
+        server=ServerSettings(
+            host=str(o["host"]),
+            port=int(o["port"]),  # type: ignore[call-overload]
+            port_file=o["port_file"],  # type: ignore[arg-type]
+            drain_seconds=float(o["drain_seconds"]),  # type: ignore[arg-type]
+        ),
+        node=node,
+        storage=StorageSettings(
+            data_dir=o["data_dir"],  # type: ignore[arg-type]
+            fsync=str(o["fsync"]),
+            snapshot_interval_seconds=float(o["snapshot_interval"]),  # type: ignore[arg-type]
+        ),
+        batch=BatchSettings(
+            window_ms=float(o["batch_window_ms"]),  # type: ignore[arg-type]
+            max_batch=int(o["max_batch"]),  # type: ignore[call-overload]
+            search_threads=int(o["search_threads"]),  # type: ignore[call-overload]
+        ),
+        limits=LimitSettings(
+            max_connections=int(o["max_connections"]),  # type: ignore[call-overload]
+            max_inflight_per_connection=int(o["max_inflight_per_conn"]),  # type: ignore[call-overload]
+            max_payload_bytes=int(o["max_payload_bytes"]),  # type: ignore[call-overload]
+        ),
+        replication=ReplicationSettings(bus=str(o["bus"]), nats_url=str(o["nats_url"])),
+    )
+
+
+class _Group(click.Group):
+    """Subsystem commands load on first use, so ``serve`` imports only what it needs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._available()})
+
+    def _available(self) -> list[str]:
+        found = []
+        for name, target in _SUBCOMMANDS.items():
+            module = target.split(":")[0]
+            if importlib.util.find_spec(module) is not None:
+                found.append(name)
+        return found
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None or name not in _SUBCOMMANDS:
+            return command
+        module, attr = _SUBCOMMANDS[name].split(":")
+        try:
+            loaded: click.Command = getattr(importlib.import_module(module), attr)
+        except ImportError:
+            return None
+        return loaded
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__)
+def main() -> None:
+    """ruvstream: streaming vector search."""
+
+
+@main.command()
+@_node_options
+def serve(**options: object) -> None:
+    """Run one node (embedded defaults: no flags needed)."""
+    from ruvstream.api.server import serve as run
+
+    logging.basicConfig(
+        level=str(options["log_level"]).upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = settings_from_options(**options)
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(run(settings))
+    else:
+        uvloop.run(run(settings))
+
+
+@main.group()
+def config() -> None:
+    """Inspect configuration."""
+
+
+@config.command("show")
+@_node_options
+def config_show(**options: object) -> None:
+    """Print the effective settings as JSON."""
+    click.echo(json.dumps(settings_from_options(**options).as_dict(), indent=2))
+
+
+main.add_command(load)

@@ -1,0 +1,96 @@
+"""Typed, frozen settings: built once at start-up, passed down, never re-read.
+
+Every knob has a default that runs a single node on a laptop; ``ruvstream
+config show`` prints the effective values. Nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BatchSettings",
+    "LimitSettings",
+    "NodeSettings",
+    "ReplicationSettings",
+    "ServerSettings",
+    "Settings",
+    "StorageSettings",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8470
+    port_file: Path | None = None
+    drain_seconds: float = 10.0
+    """How long SIGTERM waits for in-flight work before closing connections."""
+    heartbeat_seconds: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSettings:
+    region: str = "local"
+    node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    data_dir: Path = Path("./ruvstream-data")
+    fsync: str = "batch"
+    fsync_interval_seconds: float = 0.05
+    snapshot_interval_seconds: float = 300.0
+    snapshot_every_ops: int = 50_000
+    """A snapshot is also taken once this many ops were logged since the last one."""
+    tombstone_retention_seconds: float = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSettings:
+    window_ms: float = 0.5
+    max_batch: int = 64
+    search_threads: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    max_connections: int = 10_000
+    max_inflight_per_connection: int = 256
+    max_payload_bytes: int = 64 * 1024 * 1024
+    max_subscription_queue: int = 10_000
+    idempotency_ttl_seconds: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationSettings:
+    bus: str = "none"
+    """none | embedded | nats."""
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream: str = "ruvstream-ops"
+    lag_bound_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    node: NodeSettings = field(default_factory=NodeSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    replication: ReplicationSettings = field(default_factory=ReplicationSettings)
+
+    def as_dict(self) -> dict[str, Any]:
+        def plain(value: Any) -> Any:
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return value
+
+        return plain(dataclasses.asdict(self))  # type: ignore[no-any-return]

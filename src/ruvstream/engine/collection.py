@@ -1,0 +1,275 @@
+"""A collection: string ids, metadata and versions over one vector index.
+
+This is the state machine every write goes through, whether it comes from a
+client, from WAL replay or from another region. Each record id carries the
+version ``(hlc, origin)`` of the write that last touched it; a write whose
+version is not newer than the one on file changes nothing. That single rule
+makes apply idempotent and order-independent, so replicas converge however
+ops are duplicated or reordered. Deleted ids keep a tombstone version so a
+late, older upsert cannot resurrect them.
+
+Thread safety: every public method takes the collection's lock, because faiss
+must not add while it searches. Callers run these methods in an executor.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from ruvstream.core.filters import Predicate
+from ruvstream.core.hlc import Version
+from ruvstream.core.records import RecordData, vector_from_bytes
+from ruvstream.core.spec import CollectionSpec
+from ruvstream.index.base import Matrix
+from ruvstream.index.hnsw import HnswIndex
+
+__all__ = ["AppliedUpsert", "Collection", "Hit", "SearchRequest", "StoredRecord"]
+
+_COMPACT_MIN_REMOVED = 1000
+_COMPACT_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    score: float
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    vector: Matrix
+    k: int
+    ef: int | None = None
+    predicate: Predicate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    id: str
+    vector: Matrix
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedUpsert:
+    """A record that won last-writer-wins: what standing queries are told about."""
+
+    id: str
+    vector: Matrix
+    metadata: dict[str, Any]
+
+
+class _State(msgspec.Struct):
+    """What a snapshot holds besides the index files."""
+
+    slot_ids: list[str | None]
+    metadata: dict[str, dict[str, Any]]
+    versions: dict[str, tuple[int, str]]
+    tombstones: dict[str, tuple[int, str]]
+    change_count: int
+
+
+class Collection:
+    def __init__(self, name: str, spec: CollectionSpec, created: Version) -> None:
+        self.name = name
+        self.spec = spec
+        self.created = created
+        self.change_count = 0
+        self._index = self._new_index()
+        self._slot_ids: list[str | None] = []
+        self._slots: dict[str, int] = {}
+        self._metadata: dict[str, dict[str, Any]] = {}
+        self._versions: dict[str, Version] = {}
+        self._tombstones: dict[str, Version] = {}
+        self._lock = threading.Lock()
+
+    def _new_index(self) -> HnswIndex:
+        s = self.spec
+        return HnswIndex(
+            s.dim, s.metric, m=s.m, ef_construction=s.ef_construction, ef_search=s.ef_search
+        )
+
+    # -- reads ---------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        return len(self._slots)
+
+    def memory_bytes(self) -> int:
+        with self._lock:
+            # Metadata is estimated from its msgpack size: what a snapshot stores.
+            meta = sum(len(m) for m in self._metadata.values()) * 48
+            return self._index.memory_bytes() + len(self._slots) * 120 + meta
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        with self._lock:
+            slot = self._slots.get(record_id)
+            if slot is None:
+                return None
+            vector = self._index.vectors(np.array([slot]))[0]
+            return StoredRecord(record_id, vector, self._metadata.get(record_id, {}))
+
+    def version_of(self, record_id: str) -> Version | None:
+        return self._versions.get(record_id) or self._tombstones.get(record_id)
+
+    def search_many(self, requests: Sequence[SearchRequest]) -> list[list[Hit] | BaseException]:
+        """Answer many searches in as few index calls as possible.
+
+        Unfiltered queries with the same ``ef`` share one batched call (with
+        the largest k, truncated per query); filtered ones go one by one.
+        """
+        results: list[list[Hit] | BaseException] = [[] for _ in requests]
+        groups: dict[int | None, list[int]] = {}
+        with self._lock:
+            for i, request in enumerate(requests):
+                if request.predicate is None:
+                    groups.setdefault(request.ef, []).append(i)
+                else:
+                    results[i] = self._search_filtered(request)
+            for ef, members in groups.items():
+                queries = np.stack([requests[i].vector for i in members])
+                k = max(requests[i].k for i in members)
+                scores, slots = self._index.search(queries, k, ef=ef)
+                for row, i in enumerate(members):
+                    results[i] = self._hits(scores[row], slots[row], requests[i].k)
+        return results
+
+    def _search_filtered(self, request: SearchRequest) -> list[Hit]:
+        assert request.predicate is not None
+        allowed = np.zeros(self._index.size, dtype=np.bool_)
+        predicate = request.predicate
+        for record_id, slot in self._slots.items():
+            if predicate(self._metadata.get(record_id, {})):
+                allowed[slot] = True
+        scores, slots = self._index.search(
+            request.vector[None, :], request.k, ef=request.ef, allowed=allowed
+        )
+        return self._hits(scores[0], slots[0], request.k)
+
+    def _hits(self, scores: Matrix, slots: np.ndarray[Any, Any], k: int) -> list[Hit]:
+        hits: list[Hit] = []
+        for score, slot in zip(scores[:k].tolist(), slots[:k].tolist(), strict=True):
+            if slot < 0:
+                break
+            record_id = self._slot_ids[slot]
+            if record_id is not None:
+                hits.append(Hit(record_id, score, self._metadata.get(record_id, {})))
+        return hits
+
+    # -- writes ----------------------------------------------------------------
+    def _newer(self, record_id: str, version: Version) -> bool:
+        current = self._versions.get(record_id) or self._tombstones.get(record_id)
+        return current is None or version > current
+
+    def apply_upsert(self, records: Sequence[RecordData], version: Version) -> list[AppliedUpsert]:
+        """Insert or replace; returns the records that won last-writer-wins."""
+        with self._lock:
+            latest: dict[str, RecordData] = {}
+            for record in records:  # within one op the later record of an id wins
+                if self._newer(record.id, version):
+                    latest[record.id] = record
+            if not latest:
+                return []
+            replaced = [self._slots[i] for i in latest if i in self._slots]
+            if replaced:
+                self._index.remove(np.array(replaced, dtype=np.int64))
+            vectors = np.stack([vector_from_bytes(r.vector) for r in latest.values()])
+            slots = self._index.add(vectors).tolist()
+            applied: list[AppliedUpsert] = []
+            stored = self._index.vectors(np.array(slots, dtype=np.int64))
+            for row, (record, slot) in enumerate(zip(latest.values(), slots, strict=True)):
+                if record.id in self._slots:
+                    self._slot_ids[self._slots[record.id]] = None
+                self._slot_ids.append(record.id)
+                self._slots[record.id] = slot
+                self._metadata[record.id] = record.metadata
+                self._versions[record.id] = version
+                self._tombstones.pop(record.id, None)
+                applied.append(AppliedUpsert(record.id, stored[row], record.metadata))
+            self.change_count += 1
+            self._maybe_compact()
+            return applied
+
+    def apply_delete(self, ids: Sequence[str], version: Version) -> list[str]:
+        """Delete by id; returns the ids that were live and are now gone."""
+        with self._lock:
+            removed: list[str] = []
+            changed = False
+            for record_id in ids:
+                if not self._newer(record_id, version):
+                    continue
+                changed = True
+                self._tombstones[record_id] = version
+                self._versions.pop(record_id, None)
+                self._metadata.pop(record_id, None)
+                slot = self._slots.pop(record_id, None)
+                if slot is not None:
+                    self._index.remove(np.array([slot], dtype=np.int64))
+                    self._slot_ids[slot] = None
+                    removed.append(record_id)
+            if changed:
+                self.change_count += 1
+                self._maybe_compact()
+            return removed
+
+    def _maybe_compact(self) -> None:
+        removed = self._index.removed
+        if removed < _COMPACT_MIN_REMOVED or removed < _COMPACT_SHARE * self._index.size:
+            return
+        self._index, remap = self._index.compacted()
+        slot_ids: list[str | None] = [None] * self._index.size
+        for record_id, old in self._slots.items():
+            new = int(remap[old])
+            self._slots[record_id] = new
+            slot_ids[new] = record_id
+        self._slot_ids = slot_ids
+
+    def prune_tombstones(self, older_than_hlc: int) -> int:
+        """Forget tombstones older than the replication horizon; returns how many."""
+        with self._lock:
+            old = [i for i, v in self._tombstones.items() if v[0] < older_than_hlc]
+            for record_id in old:
+                del self._tombstones[record_id]
+            return len(old)
+
+    # -- persistence -------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._index.save(path)
+            state = _State(
+                slot_ids=self._slot_ids,
+                metadata=self._metadata,
+                versions=self._versions,
+                tombstones=self._tombstones,
+                change_count=self.change_count,
+            )
+            (path / "state.msgpack").write_bytes(msgspec.msgpack.encode(state))
+
+    @classmethod
+    def load(cls, path: Path, name: str, spec: CollectionSpec, created: Version) -> Collection:
+        collection = cls(name, spec, created)
+        s = spec
+        collection._index = HnswIndex.load(
+            path,
+            s.dim,
+            s.metric,
+            m=s.m,
+            ef_construction=s.ef_construction,
+            ef_search=s.ef_search,
+        )
+        state = msgspec.msgpack.decode((path / "state.msgpack").read_bytes(), type=_State)
+        collection._slot_ids = state.slot_ids
+        collection._slots = {i: slot for slot, i in enumerate(state.slot_ids) if i is not None}
+        collection._metadata = state.metadata
+        collection._versions = state.versions
+        collection._tombstones = state.tombstones
+        collection.change_count = state.change_count
+        return collection

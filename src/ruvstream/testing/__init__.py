@@ -1,0 +1,5 @@
+"""Helpers for tests and benchmarks that need real ruvstream processes."""
+
+from ruvstream.testing.server import NodeProcess, running_node
+
+__all__ = ["NodeProcess", "running_node"]
