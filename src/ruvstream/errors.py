@@ -167,9 +167,8 @@ def _all_subclasses(cls: type[RuvstreamError]) -> list[type[RuvstreamError]]:
     return found
 
 
-_BY_CODE: dict[str, type[RuvstreamError]] = {
-    cls.code: cls for cls in [RuvstreamError, *_all_subclasses(RuvstreamError)]
-}
+_CLASSES: list[type[RuvstreamError]] = [RuvstreamError, *_all_subclasses(RuvstreamError)]
+_BY_CODE: dict[str, type[RuvstreamError]] = {error.code: error for error in _CLASSES}
 _BY_STATUS: dict[int, type[RuvstreamError]] = {
     400: BadRequestError,
     404: NotFoundError,

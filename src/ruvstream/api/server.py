@@ -76,7 +76,7 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         ws_ping_interval=settings.server.heartbeat_seconds,
         ws_ping_timeout=settings.server.heartbeat_seconds,
         ws_max_size=settings.limits.max_payload_bytes,
-        timeout_graceful_shutdown=settings.server.drain_seconds,
+        timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,
     )

@@ -102,8 +102,20 @@ def _field(path: tuple[str, ...], condition: Any) -> Predicate:
         if not all(isinstance(k, str) and k.startswith("$") for k in condition):
             raise InvalidFilterError("operator objects hold only $-operators", path=".".join(path))
         parts = [_field_op(op, arg, path) for op, arg in condition.items()]
-        return parts[0] if len(parts) == 1 else lambda m: all(p(m) for p in parts)
+        return parts[0] if len(parts) == 1 else _all_of(parts)
     return _field_op("$eq", condition, path)
+
+
+def _all_of(parts: list[Predicate]) -> Predicate:
+    return lambda m: all(p(m) for p in parts)
+
+
+def _any_of(parts: list[Predicate]) -> Predicate:
+    return lambda m: any(p(m) for p in parts)
+
+
+def _none_of(parts: list[Predicate]) -> Predicate:
+    return lambda m: not any(p(m) for p in parts)
 
 
 def _compile(expr: Any, depth: int) -> Predicate:
@@ -117,13 +129,9 @@ def _compile(expr: Any, depth: int) -> Predicate:
             if not isinstance(value, list) or not value:
                 raise InvalidFilterError(f"{key} takes a non-empty list of filters")
             subs = [_compile(v, depth + 1) for v in value]
-            if key == "$and":
-                parts.append(lambda m, s=subs: all(p(m) for p in s))
-            else:
-                parts.append(lambda m, s=subs: any(p(m) for p in s))
+            parts.append(_all_of(subs) if key == "$and" else _any_of(subs))
         elif key == "$not":
-            inner = _compile(value, depth + 1)
-            parts.append(lambda m, p=inner: not p(m))
+            parts.append(_none_of([_compile(value, depth + 1)]))
         elif key.startswith("$"):
             raise InvalidFilterError(f"unknown filter operator {key!r}", operator=key)
         elif not key:
@@ -132,7 +140,7 @@ def _compile(expr: Any, depth: int) -> Predicate:
             parts.append(_field(tuple(key.split(".")), value))
     if not parts:
         return lambda m: True
-    return parts[0] if len(parts) == 1 else lambda m: all(p(m) for p in parts)
+    return parts[0] if len(parts) == 1 else _all_of(parts)
 
 
 def compile_filter(expr: Any) -> Predicate | None:

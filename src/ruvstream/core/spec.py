@@ -48,7 +48,7 @@ class CollectionSpec:
     metric: str = "cosine"
     m: int = 16
     ef_construction: int = 200
-    ef_search: int = 128
+    ef_search: int = 200
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> CollectionSpec:
@@ -71,7 +71,7 @@ class CollectionSpec:
             metric=metric,
             m=_int_in(body, "m", 16, 4, 128),
             ef_construction=_int_in(body, "ef_construction", 200, 8, 2048),
-            ef_search=_int_in(body, "ef_search", 128, 1, 4096),
+            ef_search=_int_in(body, "ef_search", 200, 1, 4096),
         )
 
     def to_data(self) -> CollectionSpecData:

@@ -61,4 +61,5 @@ def normalize_rows(matrix: Matrix) -> Matrix:
     """Unit-length rows (zero rows stay zero): cosine becomes inner product."""
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
     np.maximum(norms, np.float32(1e-12), out=norms)
-    return (matrix / norms).astype(np.float32, copy=False)
+    unit: Matrix = (matrix / norms).astype(np.float32, copy=False)
+    return unit

@@ -15,10 +15,11 @@ def prepare(vectors: Matrix, metric: str) -> Matrix:
     """Vectors as the index stores them: unit length for cosine, as given otherwise."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if metric != "cosine":
-        return vectors
+        return vectors  # type: ignore[no-any-return]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     np.maximum(norms, np.float32(1e-12), out=norms)
-    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+    unit: Matrix = np.ascontiguousarray(vectors / norms, dtype=np.float32)
+    return unit
 
 
 def exact_scores(queries: Matrix, vectors: Matrix, metric: str) -> Matrix:
@@ -29,8 +30,10 @@ def exact_scores(queries: Matrix, vectors: Matrix, metric: str) -> Matrix:
             - 2.0 * (queries @ vectors.T)
             + (vectors * vectors).sum(axis=1)[None, :]
         )
-        return -np.sqrt(np.maximum(sq, 0.0)).astype(np.float32)
-    return (queries @ vectors.T).astype(np.float32)
+        distances: Matrix = np.sqrt(np.maximum(sq, 0.0)).astype(np.float32)
+        return -distances
+    scores: Matrix = (queries @ vectors.T).astype(np.float32)
+    return scores
 
 
 def exact_search(

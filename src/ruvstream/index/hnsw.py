@@ -18,13 +18,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import faiss
+import faiss as _faiss
 import numpy as np
 
 from ruvstream.index.base import Allowed, Matrix, SearchResult, Slots
 from ruvstream.index.exact import exact_search, prepare
 
 __all__ = ["EXACT_CANDIDATE_LIMIT", "HnswIndex"]
+
+# faiss's generated stubs lack much of what it exports (SearchParametersHNSW, get_xb).
+faiss: Any = _faiss
 
 EXACT_CANDIDATE_LIMIT = 20_000
 """Filtered searches with at most this many candidates are answered exactly."""
@@ -41,7 +44,7 @@ class HnswIndex:
         *,
         m: int = 16,
         ef_construction: int = 200,
-        ef_search: int = 128,
+        ef_search: int = 200,
     ) -> None:
         self.dim = dim
         self.metric = metric

@@ -55,16 +55,31 @@ class NodeProcess:
         port_file.unlink(missing_ok=True)
         self.log_path = self.data_dir / "node.log"
         command = [
-            sys.executable, "-m", "ruvstream", "serve",
-            "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-            "--port", str(self.port), "--port-file", str(port_file),
-            "--region", self.region, "--log-level", "warning", *self.args,
+            sys.executable,
+            "-m",
+            "ruvstream",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--port-file",
+            str(port_file),
+            "--region",
+            self.region,
+            "--log-level",
+            "warning",
+            *self.args,
         ]
         if self.node_id:
             command += ["--node-id", self.node_id]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT,
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 env={**os.environ, **(self.env or {})},
             )
         deadline = time.monotonic() + START_TIMEOUT
@@ -130,8 +145,12 @@ class NodeProcess:
 
 @contextlib.contextmanager
 def running_node(
-    data_dir: Path, *, region: str = "local", node_id: str | None = None,
-    args: Sequence[str] = (), env: dict[str, str] | None = None,
+    data_dir: Path,
+    *,
+    region: str = "local",
+    node_id: str | None = None,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> Iterator[NodeProcess]:
     node = NodeProcess(data_dir, region=region, node_id=node_id, args=args, env=env)
     node.start()
