@@ -160,6 +160,9 @@ def serve(**options: object) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = settings_from_options(**options)
+    # Index threads return from GIL-free faiss calls and must win the GIL back from a
+    # busy event loop; at the default 5 ms switch interval every batch waits that long.
+    sys.setswitchinterval(0.0002)
     try:
         import uvloop
     except ImportError:
