@@ -102,12 +102,33 @@ class NodeMetrics:
             ["reason"],
             registry=r,
         )
+        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._search_children: dict[str, Any] = {}
         self.errors = Counter(
             "ruvstream_errors_total",
             "Errors answered, by code",
             ["code"],
             registry=r,
         )
+
+    def observe_http(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count and time one HTTP answer (label children cached: this runs per request)."""
+        key = (route, method, status)
+        children = self._http_children.get(key)
+        if children is None:
+            children = self._http_children[key] = (
+                self.http_requests.labels(route, method, str(status)),
+                self.http_latency.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def observe_search(self, collection: str, seconds: float) -> None:
+        child = self._search_children.get(collection)
+        if child is None:
+            child = self._search_children[collection] = self.search_requests.labels(collection)
+        child.inc()
+        self.search_latency.observe(seconds)
 
     def attach(self, read_state: Callable[[], dict[str, Any]]) -> None:
         """Export node state read at scrape time (sizes, WAL, subscriptions)."""

@@ -58,10 +58,8 @@ class AdmissionMiddleware:
             if gauge is not None:
                 gauge.dec()
             if node is not None and protocol == "http":
-                route = _route_of(scope)
-                node.metrics.http_requests.labels(route, scope["method"], str(status[0])).inc()
-                node.metrics.http_latency.labels(route, scope["method"]).observe(
-                    time.perf_counter() - started
+                node.metrics.observe_http(
+                    _route_of(scope), scope["method"], status[0], time.perf_counter() - started
                 )
 
     def _refusal(self, scope: Scope) -> Exception | None:

@@ -57,8 +57,8 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=[
-            *ops.routes,
             *rest.routes,
+            *ops.routes,
             WebSocketRoute("/v1/ws", websocket_endpoint),
             *_replication_routes(),
         ],

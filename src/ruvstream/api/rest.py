@@ -259,17 +259,18 @@ async def delete_subscription(request: Request) -> Response:
     return json_response({"deleted": True})
 
 
+# Starlette tries routes in order: the hot paths (search, upsert) come first.
 routes = [
+    Route("/v1/collections/{name}/search", search, methods=["POST"]),
+    Route("/v1/collections/{name}/records", upsert_records, methods=["POST"]),
+    Route("/v1/collections/{name}/search/batch", search_batch, methods=["POST"]),
+    Route("/v1/collections/{name}/records/delete", delete_records, methods=["POST"]),
+    Route("/v1/collections/{name}/records/{id}", get_record, methods=["GET"]),
+    Route("/v1/collections/{name}/records/{id}", delete_record, methods=["DELETE"]),
     Route("/v1/collections", list_collections, methods=["GET"]),
     Route("/v1/collections/{name}", put_collection, methods=["PUT"]),
     Route("/v1/collections/{name}", get_collection, methods=["GET"]),
     Route("/v1/collections/{name}", delete_collection, methods=["DELETE"]),
-    Route("/v1/collections/{name}/records", upsert_records, methods=["POST"]),
-    Route("/v1/collections/{name}/records/delete", delete_records, methods=["POST"]),
-    Route("/v1/collections/{name}/records/{id}", get_record, methods=["GET"]),
-    Route("/v1/collections/{name}/records/{id}", delete_record, methods=["DELETE"]),
-    Route("/v1/collections/{name}/search", search, methods=["POST"]),
-    Route("/v1/collections/{name}/search/batch", search_batch, methods=["POST"]),
     Route("/v1/collections/{name}/subscriptions", create_subscription, methods=["POST"]),
     Route("/v1/subscriptions/{id}/events", subscription_events, methods=["GET"]),
     Route("/v1/subscriptions/{id}", delete_subscription, methods=["DELETE"]),

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from ruvstream.config import Settings
 from ruvstream.engine.node import Node
+from ruvstream.errors import UnavailableError
 
 __all__ = ["Closable", "ServingState"]
 
@@ -35,8 +36,6 @@ class ServingState:
         )
 
     def require_node(self) -> Node:
-        from ruvstream.errors import UnavailableError
-
         if self.node is None:
             raise UnavailableError("the node is still loading", retry_after=1.0)
         return self.node

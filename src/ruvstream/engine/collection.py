@@ -8,17 +8,17 @@ makes apply idempotent and order-independent, so replicas converge however
 ops are duplicated or reordered. Deleted ids keep a tombstone version so a
 late, older upsert cannot resurrect them.
 
-Thread safety: every public method takes the collection's lock, because faiss
-must not add while it searches. Callers run these methods in an executor.
+Thread safety: searches share a readers-writer lock and run in parallel;
+writes take it exclusively, because faiss must not add while it searches.
+Callers run these methods in an executor.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
@@ -26,6 +26,7 @@ import numpy as np
 from ruvstream.core.filters import Predicate
 from ruvstream.core.hlc import Version
 from ruvstream.core.records import RecordData, vector_from_bytes
+from ruvstream.core.rwlock import ReadWriteLock
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.index.base import Matrix
 from ruvstream.index.hnsw import HnswIndex
@@ -36,8 +37,9 @@ _COMPACT_MIN_REMOVED = 1000
 _COMPACT_SHARE = 0.25
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """One search result; a tuple because thousands are built per batch."""
+
     id: str
     score: float
     metadata: dict[str, Any]
@@ -89,7 +91,7 @@ class Collection:
         self._metadata: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, Version] = {}
         self._tombstones: dict[str, Version] = {}
-        self._lock = threading.Lock()
+        self._lock = ReadWriteLock()
 
     def _new_index(self) -> HnswIndex:
         s = self.spec
@@ -103,13 +105,13 @@ class Collection:
         return len(self._slots)
 
     def memory_bytes(self) -> int:
-        with self._lock:
+        with self._lock.read():
             # Metadata is estimated from its msgpack size: what a snapshot stores.
             meta = sum(len(m) for m in self._metadata.values()) * 48
             return self._index.memory_bytes() + len(self._slots) * 120 + meta
 
     def get(self, record_id: str) -> StoredRecord | None:
-        with self._lock:
+        with self._lock.read():
             slot = self._slots.get(record_id)
             if slot is None:
                 return None
@@ -127,7 +129,7 @@ class Collection:
         """
         results: list[list[Hit] | BaseException] = [[] for _ in requests]
         groups: dict[int | None, list[int]] = {}
-        with self._lock:
+        with self._lock.read():
             for i, request in enumerate(requests):
                 if request.predicate is None:
                     groups.setdefault(request.ef, []).append(i)
@@ -170,7 +172,7 @@ class Collection:
 
     def apply_upsert(self, records: Sequence[RecordData], version: Version) -> list[AppliedUpsert]:
         """Insert or replace; returns the records that won last-writer-wins."""
-        with self._lock:
+        with self._lock.write():
             latest: dict[str, RecordData] = {}
             for record in records:  # within one op the later record of an id wins
                 if self._newer(record.id, version):
@@ -199,7 +201,7 @@ class Collection:
 
     def apply_delete(self, ids: Sequence[str], version: Version) -> list[str]:
         """Delete by id; returns the ids that were live and are now gone."""
-        with self._lock:
+        with self._lock.write():
             removed: list[str] = []
             changed = False
             for record_id in ids:
@@ -233,7 +235,7 @@ class Collection:
 
     def prune_tombstones(self, older_than_hlc: int) -> int:
         """Forget tombstones older than the replication horizon; returns how many."""
-        with self._lock:
+        with self._lock.write():
             old = [i for i, v in self._tombstones.items() if v[0] < older_than_hlc]
             for record_id in old:
                 del self._tombstones[record_id]
@@ -242,7 +244,7 @@ class Collection:
     # -- persistence -------------------------------------------------------------
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._lock.read():
             self._index.save(path)
             state = _State(
                 slot_ids=self._slot_ids,

@@ -63,8 +63,12 @@ class Node:
         self.started_at = self.clock.now()
         self._listeners: list[WriteListener] = []
         self._batchers: dict[str, MicroBatcher[SearchRequest, list[Hit]]] = {}
+        # OpenMP's thread count is per calling thread: each index thread must set its
+        # own. Parallelism comes from several batches at once, one per index thread;
+        # OpenMP inside each call as well would oversubscribe the cores.
         self._executor = ThreadPoolExecutor(
-            max(1, settings.batch.search_threads), thread_name_prefix="ruvstream-index"
+            max(1, settings.batch.search_threads), thread_name_prefix="ruvstream-index",
+            initializer=faiss.omp_set_num_threads, initargs=(1,),
         )
         data = settings.storage.data_dir
         self.wal = WriteAheadLog(
@@ -85,7 +89,6 @@ class Node:
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Node:
         """Restore the last snapshot plus the WAL tail, then accept writes."""
         node = cls(settings, clock=clock)
-        faiss.omp_set_num_threads(max(1, settings.batch.search_threads))
         started = time.perf_counter()
         recovered = await asyncio.get_running_loop().run_in_executor(
             node._executor, recover, node._snapshots, node.wal
@@ -156,8 +159,7 @@ class Node:
             batcher = self._batchers[name] = self._new_batcher(name)
         started = time.perf_counter()
         hits = await batcher.submit(request)
-        self.metrics.search_latency.observe(time.perf_counter() - started)
-        self.metrics.search_requests.labels(name).inc()
+        self.metrics.observe_search(name, time.perf_counter() - started)
         return hits
 
     def _new_batcher(self, name: str) -> MicroBatcher[SearchRequest, list[Hit]]:
@@ -174,6 +176,7 @@ class Node:
             max_batch=self.settings.batch.max_batch,
             executor=self._executor,
             on_batch=self.metrics.batch_size.observe,
+            concurrency=self.settings.batch.search_threads,
         )
 
     async def top_k(self, name: str, request: SearchRequest) -> list[Hit]:
