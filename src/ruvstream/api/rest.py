@@ -35,6 +35,8 @@ __all__ = ["routes"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_BATCH_QUERIES = 1000
+UNFOLLOWED_TTL_SECONDS = 60.0
+"""A subscription created over REST closes if no event stream opens it by then."""
 
 
 def _state(request: Request) -> ServingState:
@@ -230,17 +232,15 @@ async def create_subscription(request: Request) -> Response:
     name = request.path_params["name"]
     collection = node.collection(name)
     query, min_score = parse_subscription(await read_json(request), collection.spec)
-    seed = await node.top_k(name, query) if min_score is None else []
-    sub = node.subscriptions.create(
-        name,
-        collection.spec.metric,
-        query.vector,
-        k=None if min_score is not None else query.k,
-        min_score=min_score,
-        predicate=query.predicate,
-        seed=seed,
-    )
-    return json_response({"id": sub.id, "collection": name}, 201)
+    sub = await node.subscribe(name, query, min_score)
+
+    def expire_unfollowed() -> None:
+        if not sub.followed:
+            node.subscriptions.close(sub.id, "never followed")
+
+    asyncio.get_running_loop().call_later(UNFOLLOWED_TTL_SECONDS, expire_unfollowed)
+    events = f"/v1/subscriptions/{sub.id}/events"
+    return json_response({"id": sub.id, "collection": name, "events": events}, 201)
 
 
 @endpoint

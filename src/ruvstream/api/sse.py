@@ -52,6 +52,8 @@ def search_stream(node: Node, name: str, request: SearchRequest) -> StreamingRes
 
 
 def subscription_stream(state: ServingState, node: Node, sub: Subscription) -> StreamingResponse:
+    sub.followed = True
+
     async def events() -> AsyncIterator[bytes]:
         node.metrics.streams.labels("sse_subscription").inc()
         stop = asyncio.ensure_future(state.stop_streams.wait())

@@ -195,16 +195,8 @@ class WebSocketSession:
         node = self.node
         collection = node.collection(name)
         query, min_score = parse_subscription(frame, collection.spec)
-        seed = await node.top_k(name, query) if min_score is None else []
-        sub = node.subscriptions.create(
-            name,
-            collection.spec.metric,
-            query.vector,
-            k=None if min_score is not None else query.k,
-            min_score=min_score,
-            predicate=query.predicate,
-            seed=seed,
-        )
+        sub = await node.subscribe(name, query, min_score)
+        sub.followed = True
         pump = asyncio.create_task(self._pump(request_id, sub))
         self.subscriptions[sub.id] = (sub, pump)
         return {"id": request_id, "type": "subscribed", "subscription": sub.id}

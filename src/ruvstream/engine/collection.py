@@ -203,11 +203,9 @@ class Collection:
         """Delete by id; returns the ids that were live and are now gone."""
         with self._lock.write():
             removed: list[str] = []
-            changed = False
             for record_id in ids:
                 if not self._newer(record_id, version):
                     continue
-                changed = True
                 self._tombstones[record_id] = version
                 self._versions.pop(record_id, None)
                 self._metadata.pop(record_id, None)
@@ -216,7 +214,7 @@ class Collection:
                     self._index.remove(np.array([slot], dtype=np.int64))
                     self._slot_ids[slot] = None
                     removed.append(record_id)
-            if changed:
+            if removed:  # a tombstone alone changes nothing a reader can see
                 self.change_count += 1
                 self._maybe_compact()
             return removed

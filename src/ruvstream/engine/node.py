@@ -33,7 +33,7 @@ from ruvstream.engine.apply import Catalog, Outcome, apply_op
 from ruvstream.engine.collection import Collection, Hit, SearchRequest
 from ruvstream.engine.idempotency import IdempotencyTable
 from ruvstream.engine.recovery import recover, write_snapshot
-from ruvstream.engine.subscriptions import SubscriptionHub
+from ruvstream.engine.subscriptions import Subscription, SubscriptionHub
 from ruvstream.errors import CollectionExistsError, CollectionNotFoundError
 from ruvstream.index.batcher import MicroBatcher
 from ruvstream.storage.snapshot import SnapshotStore
@@ -67,8 +67,10 @@ class Node:
         # own. Parallelism comes from several batches at once, one per index thread;
         # OpenMP inside each call as well would oversubscribe the cores.
         self._executor = ThreadPoolExecutor(
-            max(1, settings.batch.search_threads), thread_name_prefix="ruvstream-index",
-            initializer=faiss.omp_set_num_threads, initargs=(1,),
+            max(1, settings.batch.search_threads),
+            thread_name_prefix="ruvstream-index",
+            initializer=faiss.omp_set_num_threads,
+            initargs=(1,),
         )
         data = settings.storage.data_dir
         self.wal = WriteAheadLog(
@@ -188,6 +190,23 @@ class Node:
         if isinstance(result, BaseException):
             raise result
         return result
+
+    async def subscribe(
+        self, name: str, query: SearchRequest, min_score: float | None
+    ) -> Subscription:
+        """A standing query: ``min_score`` if given, else the top ``query.k``,
+        seeded with the current top-k so only records that enter it are pushed."""
+        collection = self.collection(name)
+        seed = await self.top_k(name, query) if min_score is None else []
+        return self.subscriptions.create(
+            name,
+            collection.spec.metric,
+            query.vector,
+            k=None if min_score is not None else query.k,
+            min_score=min_score,
+            predicate=query.predicate,
+            seed=seed,
+        )
 
     # -- writes ------------------------------------------------------------------
     async def create_collection(

@@ -57,6 +57,8 @@ class Subscription:
     _members: set[str] = field(default_factory=set)
     _tiebreak: itertools.count[int] = field(default_factory=itertools.count)
     closed_reason: str | None = None
+    followed: bool = False
+    """Whether a stream has ever read it (subscriptions nobody follows expire)."""
 
     def seed(self, hits: Sequence[Hit]) -> None:
         for hit in hits:
