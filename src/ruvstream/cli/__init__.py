@@ -1,1 +1,5 @@
+"""The ``ruvstream`` command line."""
 
+from ruvstream.cli.main import main
+
+__all__ = ["main"]

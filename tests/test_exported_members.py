@@ -1,0 +1,42 @@
+"""The public API is what the packages' ``__all__`` promise, and nothing is missing."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PACKAGES = [
+    "ruvstream",
+    "ruvstream.errors",
+    "ruvstream.config",
+    "ruvstream.core",
+    "ruvstream.index",
+    "ruvstream.storage",
+    "ruvstream.engine",
+    "ruvstream.api",
+    "ruvstream.cli",
+    "ruvstream.testing",
+]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_exported_name_exists(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert len(exported) == len(set(exported))
+    for member in exported:
+        assert hasattr(module, member), f"{name}.{member}"
+
+
+def test_error_codes_are_unique_and_statuses_are_http() -> None:
+    from ruvstream import errors
+
+    classes = [getattr(errors, n) for n in errors.__all__ if n.endswith("Error")]
+    codes = [c.code for c in classes]
+    assert len(codes) == len(set(codes))
+    assert all(400 <= c.status < 600 for c in classes)
+    for cls in classes:
+        rebuilt = errors.from_payload(cls("m", retry_after=2.0).to_payload(), cls.status)
+        assert type(rebuilt) is cls
+        assert rebuilt.retry_after == 2.0
