@@ -119,8 +119,9 @@ class HnswIndex:
                 return self._exact(queries, k, mask)
         ef = max(ef or self.ef_search, k)
         if mask is None:
-            self._index.hnsw.efSearch = ef
-            distances, slots = self._index.search(queries, k)
+            # Per-call parameters: concurrent searches may ask for different ef.
+            params = faiss.SearchParametersHNSW(efSearch=ef)
+            distances, slots = self._index.search(queries, k, params=params)
             return self._scores(distances), slots
         # A selector hides non-candidates from the results but not from the walk:
         # widen the beam in proportion so the walk still meets k candidates.
