@@ -17,6 +17,7 @@ PACKAGES = [
     "ruvstream.api",
     "ruvstream.cli",
     "ruvstream.testing",
+    "ruvstream.client",
 ]
 
 

@@ -30,6 +30,7 @@ _SUBCOMMANDS = {
     "router": "ruvstream.routing.cli:router",
     "bench": "ruvstream.bench.cli:bench",
     "cluster": "ruvstream.replication.cli:cluster",
+    "client": "ruvstream.client.cli:client",
 }
 
 

@@ -11,8 +11,24 @@ from collections import OrderedDict
 from typing import Any
 
 from ruvstream.core.clock import Clock
+from ruvstream.core.records import OpKind, OpRecord
 
-__all__ = ["IdempotencyTable"]
+__all__ = ["IdempotencyTable", "answer_for"]
+
+
+def answer_for(op: OpRecord, deleted: int | None = None) -> dict[str, Any]:
+    """The answer a keyed write gave, in the shape its route answers.
+
+    ``deleted`` is what the live apply removed; rebuilt from the WAL it is
+    unknown, and the number of ids asked for stands in.
+    """
+    if op.op is OpKind.UPSERT:
+        return {"upserted": len(op.records)}
+    if op.op is OpKind.DELETE:
+        return {"deleted": len(op.ids) if deleted is None else deleted}
+    if op.op is OpKind.CREATE_COLLECTION:
+        return {"created": True}
+    return {"deleted": True}
 
 
 class IdempotencyTable:

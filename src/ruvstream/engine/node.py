@@ -31,7 +31,7 @@ from ruvstream.core.records import OpKind, OpRecord, RecordData, encode_op
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.apply import Catalog, Outcome, apply_op
 from ruvstream.engine.collection import Collection, Hit, SearchRequest
-from ruvstream.engine.idempotency import IdempotencyTable
+from ruvstream.engine.idempotency import IdempotencyTable, answer_for
 from ruvstream.engine.recovery import recover, write_snapshot
 from ruvstream.engine.subscriptions import Subscription, SubscriptionHub
 from ruvstream.errors import CollectionExistsError, CollectionNotFoundError
@@ -98,10 +98,8 @@ class Node:
         node.catalog = recovered.catalog
         node.snapshot_extras = recovered.extras
         node.idempotency.load(recovered.idempotency)
-        for collection, key, hlc, count in recovered.keyed_ops:
-            node.idempotency.remember(
-                collection, key, {"applied": count}, at=physical_ms(hlc) / 1000.0
-            )
+        for collection, key, hlc, answer in recovered.keyed_ops:
+            node.idempotency.remember(collection, key, answer, at=physical_ms(hlc) / 1000.0)
         if recovered.max_hlc:
             node.hlc.observe(recovered.max_hlc)
         node.wal.open_for_append()
@@ -289,8 +287,8 @@ class Node:
         if outcome.deleted:
             self.subscriptions.on_deletes(op.collection, outcome.deleted)
         if op.key:
-            count = len(op.records) or len(op.ids)
-            self.idempotency.remember(op.collection, op.key, {"applied": count})
+            answer = answer_for(op, deleted=len(outcome.deleted))
+            self.idempotency.remember(op.collection, op.key, answer)
         self._ops_since_snapshot += 1
         if self._ops_since_snapshot >= self.settings.storage.snapshot_every_ops:
             self._ops_since_snapshot = 0

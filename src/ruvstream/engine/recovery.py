@@ -17,6 +17,7 @@ from ruvstream.core.records import decode_op
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.apply import Catalog, apply_op
 from ruvstream.engine.collection import Collection
+from ruvstream.engine.idempotency import answer_for
 from ruvstream.storage.snapshot import SnapshotStore
 from ruvstream.storage.wal import WriteAheadLog
 
@@ -33,8 +34,8 @@ class Recovered:
     max_hlc: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
     idempotency: list[list[Any]] = field(default_factory=list)
-    keyed_ops: list[tuple[str, str, int, int]] = field(default_factory=list)
-    """(collection, key, hlc, record count) of replayed ops that carried a key."""
+    keyed_ops: list[tuple[str, str, int, dict[str, Any]]] = field(default_factory=list)
+    """(collection, key, hlc, answer) of replayed ops that carried a key."""
 
 
 def _load_snapshot(path: Path, manifest: dict[str, Any]) -> Catalog:
@@ -70,8 +71,7 @@ def recover(store: SnapshotStore, wal: WriteAheadLog) -> Recovered:
         recovered.replayed += 1
         recovered.max_hlc = max(recovered.max_hlc, op.hlc)
         if op.key:
-            count = len(op.records) or len(op.ids)
-            recovered.keyed_ops.append((op.collection, op.key, op.hlc, count))
+            recovered.keyed_ops.append((op.collection, op.key, op.hlc, answer_for(op)))
     log.info("replayed %d WAL entries after seq %d", recovered.replayed, recovered.snapshot_seq)
     return recovered
 
