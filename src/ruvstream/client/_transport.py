@@ -17,8 +17,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
 import orjson
+from httpx_aiohttp import AiohttpTransport
 
 from ruvstream.errors import RuvstreamError
 
@@ -55,8 +57,32 @@ class Timeouts:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
+def _cleartext_transport(base_url: str, max_connections: int) -> AiohttpTransport | None:
+    """aiohttp's connection pool for http:// endpoints, httpx's own for https://.
+
+    httpcore's pool slows sharply as requests pile up (measured on loopback: 946
+    calls/s one at a time, 339 with 32 in flight); aiohttp's holds up (3,900 with
+    32 in flight through this same httpx API). Cleartext loses no HTTP/2 by it:
+    ruvstream nodes offer no h2c, so HTTP/2 only ever comes over TLS.
+    """
+    if not base_url.startswith("http://"):
+        return None
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections)
+        return aiohttp.ClientSession(connector=connector)
+
+    return AiohttpTransport(client=session)
+
+
 def translate(exc: httpx.HTTPError) -> RuvstreamError:
     """httpx's failures as client errors; ConnectError means the request never left."""
+    refused = isinstance(exc.__cause__, aiohttp.ClientConnectorError) and not isinstance(
+        exc.__cause__, aiohttp.ServerTimeoutError
+    )
+    if isinstance(exc, httpx.ConnectTimeout) and refused:
+        # httpx-aiohttp reports every failed connect as a timeout; a refusal is not one.
+        return ConnectError(f"could not connect: {exc}")
     if isinstance(exc, httpx.ConnectTimeout):
         return ClientTimeoutError(f"connect timed out: {exc}", phase="connect")
     if isinstance(exc, httpx.PoolTimeout):
@@ -90,6 +116,7 @@ class HttpTransport:
         self.http = httpx.AsyncClient(
             base_url=base_url,
             http2=http2,
+            transport=_cleartext_transport(base_url, max_connections),
             timeout=timeouts.httpx(),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_keepalive
