@@ -31,6 +31,7 @@ from .models import (
     SearchResult,
     WriteResult,
 )
+from .pool import pooled_http_client
 from .retry import Backoff, Retrier, RetryBudget, RetryPolicy
 from .session import AsyncSession
 from .subscription import Subscription
@@ -70,4 +71,5 @@ __all__ = [
     "TransportError",
     "UnavailableError",
     "WriteResult",
+    "pooled_http_client",
 ]

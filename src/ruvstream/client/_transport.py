@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 import aiohttp
 import httpx
 import orjson
-from httpx_aiohttp import AiohttpTransport
 
 from ruvstream.errors import RuvstreamError
 
 from .errors import ClientTimeoutError, ConnectError, TransportError
+from .pool import pooled_http_client
 from .protocol import SseEvent, SseParser, decode_error, dumps, is_retryable
 from .retry import Retrier, RetryBudget, RetryPolicy
 
@@ -55,24 +55,6 @@ class Timeouts:
 
     def httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
-def _cleartext_transport(base_url: str, max_connections: int) -> AiohttpTransport | None:
-    """aiohttp's connection pool for http:// endpoints, httpx's own for https://.
-
-    httpcore's pool slows sharply as requests pile up (measured on loopback: 946
-    calls/s one at a time, 339 with 32 in flight); aiohttp's holds up (3,900 with
-    32 in flight through this same httpx API). Cleartext loses no HTTP/2 by it:
-    ruvstream nodes offer no h2c, so HTTP/2 only ever comes over TLS.
-    """
-    if not base_url.startswith("http://"):
-        return None
-
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections)
-        return aiohttp.ClientSession(connector=connector)
-
-    return AiohttpTransport(client=session)
 
 
 def translate(exc: httpx.HTTPError) -> RuvstreamError:
@@ -113,15 +95,13 @@ class HttpTransport:
         self.budget = budget
         self.rng = rng
         self.attempts = 0
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
-            http2=http2,
-            transport=_cleartext_transport(base_url, max_connections),
+        self.http = pooled_http_client(
+            base_url,
+            max_connections=max_connections,
+            max_keepalive=max_keepalive,
             timeout=timeouts.httpx(),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_keepalive
-            ),
-            headers=dict(headers or {}),
+            http2=http2 and base_url.startswith("https://"),
+            headers=headers,
         )
 
     async def aclose(self) -> None:

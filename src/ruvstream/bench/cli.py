@@ -1,0 +1,267 @@
+"""``ruvstream bench``: run, list, report, compare, peers.
+
+``run`` exits 0 when the scenario's SLA holds and 99 when it does not (the
+k6 convention, so CI can gate on it); 2 for a scenario that cannot run here.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ruvstream.bench import analysis, report
+from ruvstream.bench.loadgen import LoadResult
+from ruvstream.bench.peers_cli import peers
+from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
+from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape
+from ruvstream.bench.target import spawned_node
+from ruvstream.bench.transports import PROTOCOLS
+
+__all__ = ["bench"]
+
+SLA_FAILED_EXIT = 99
+console = Console(stderr=True)
+
+
+@click.group()
+def bench() -> None:
+    """Benchmark suite: open-loop load, scenarios, analysis, dashboard."""
+
+
+@bench.command("list")
+@click.option("--seconds", type=float, default=60.0, show_default=True)
+def list_scenarios(seconds: float) -> None:
+    """The scenario library and what each maps to on this machine."""
+    table = Table(
+        "scenario",
+        "local streams",
+        "local q/s",
+        "protocol",
+        "reads",
+        "p99 SLA",
+        "requires",
+        "title",
+    )
+    scale = LocalScale(seconds=seconds)
+    for s in SCENARIOS.values():
+        shape = LocalShape(s, scale)
+        peak = max(max(st.start, st.end) for st in s.stages)
+        table.add_row(
+            s.name,
+            f"{shape.base_streams} (peak {round(shape.base_streams * peak)})",
+            f"{shape.base_rate:.0f}",
+            s.protocol,
+            f"{s.read_ratio:.0%}",
+            f"{s.sla.p99_ms:.0f} ms",
+            ", ".join(s.requires) or "-",
+            s.title,
+        )
+    Console().print(table)
+
+
+def _progress_printer(bar: Progress, task: Any, seconds: float) -> Any:
+    def update(t: float, load: LoadResult) -> None:
+        lat = load.book.merged()
+        p99 = lat.get_value_at_percentile(99.0) / 1000 if lat.get_total_count() else 0.0
+        streams = max((w["streams"] for w in load.timeline.windows.values()), default=0)
+        line = (
+            f"ok {load.book.ok}  err {load.book.failed}  dropped {load.dropped}  "
+            f"p99 {p99:.1f} ms  streams {streams}"
+        )
+        bar.update(task, completed=min(t, seconds), summary=line)
+
+    return update
+
+
+@bench.command("run")
+@click.argument("scenario", type=click.Choice(sorted(SCENARIOS)))
+@click.option("--url", default=None, help="Node URL on loopback; default: start a node here.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("bench-results"),
+    show_default=True,
+)
+@click.option(
+    "--dataset",
+    default="glove-10k",
+    show_default=True,
+    type=click.Choice(["glove-10k", "glove-100k", "glove-full"]),
+)
+@click.option("--queries", type=int, default=1000, show_default=True)
+@click.option("--k", type=int, default=10, show_default=True)
+@click.option(
+    "--seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Local duration the scenario's timeline is compressed into.",
+)
+@click.option(
+    "--stream-scale",
+    type=float,
+    default=1e6,
+    show_default=True,
+    help="Production streams per local stream.",
+)
+@click.option(
+    "--rate-scale",
+    type=float,
+    default=2e5,
+    show_default=True,
+    help="Production queries/s per local query/s.",
+)
+@click.option("--streams", type=int, default=None, help="Override the base stream count.")
+@click.option("--rate", type=float, default=None, help="Override the base rate (q/s).")
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default=None)
+@click.option(
+    "--closed",
+    "closed_workers",
+    type=int,
+    default=0,
+    help="Closed loop with N workers instead of the open loop.",
+)
+@click.option("--constant/--poisson", default=False, help="Arrival spacing (open loop).")
+@click.option("--max-count", type=int, default=None)
+@click.option("--price-per-hour", type=float, default=0.50, show_default=True)
+@click.option("--force", is_flag=True, help="Run even if the scenario's needs are missing.")
+@click.option(
+    "--node-arg",
+    "node_args",
+    multiple=True,
+    help="Extra `ruvstream serve` argument for the node started here (repeatable).",
+)
+def run_command(
+    scenario: str,
+    url: str | None,
+    out_dir: Path,
+    dataset: str,
+    queries: int,
+    k: int,
+    seconds: float,
+    stream_scale: float,
+    rate_scale: float,
+    streams: int | None,
+    rate: float | None,
+    protocol: str | None,
+    closed_workers: int,
+    constant: bool,
+    max_count: int | None,
+    price_per_hour: float,
+    force: bool,
+    node_args: tuple[str, ...],
+) -> None:
+    """Run SCENARIO and write result.json, timeline.csv, report.md, dashboard.html."""
+    scale = LocalScale(stream_scale=stream_scale, rate_scale=rate_scale, seconds=seconds)
+    with ExitStack() as stack:
+        if url is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            url = stack.enter_context(spawned_node(data_dir, *node_args))
+        config = RunConfig(
+            scenario,
+            url,
+            out_dir,
+            dataset,
+            queries,
+            k,
+            scale,
+            protocol,
+            closed_workers,
+            not constant,
+            max_count,
+            streams,
+            rate,
+            price_per_hour,
+            spawned=bool(stack),
+            force=force,
+        )
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[summary]}"),
+        )
+        try:
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task(scenario, total=seconds, summary="")
+                result, run_dir = run(config, _progress_printer(bar, task, seconds))
+        except ScenarioUnavailableError as exc:
+            console.print(f"[yellow]{exc}[/]")
+            raise SystemExit(2) from exc
+    _print_summary(result, run_dir)
+    if not result["analysis"]["sla"]["passed"]:
+        raise SystemExit(SLA_FAILED_EXIT)
+
+
+def _print_summary(result: dict[str, Any], run_dir: Path | None) -> None:
+    s, a = result["summary"], result["analysis"]
+    lat = s["latency"]
+    out = Console()
+    out.print(
+        f"[bold]{result['scenario']['title']}[/]  score {a['score']['overall']} "
+        f"({a['grade']})  SLA {'PASSED' if a['sla']['passed'] else 'FAILED'}"
+    )
+    out.print(
+        f"ok {s['ok']}  failed {s['failed']}  dropped {s['dropped']}  "
+        f"{s['qps']:.1f} q/s  p50 {lat['p50']:.2f} ms  p99 {lat['p99']:.2f} ms  "
+        f"max {lat['max']:.2f} ms  recall {s['recall']:.4f}  "
+        f"server searches {s['server_searches']:.0f}"
+    )
+    if run_dir is not None:
+        out.print(f"results in {run_dir}")
+
+
+@bench.command("report")
+@click.argument("result_path", metavar="RESULT", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json", "csv", "html"]),
+    default="markdown",
+    show_default=True,
+)
+def report_command(result_path: Path, fmt: str) -> None:
+    """Re-analyse a stored RESULT (result.json or its run directory) and print it."""
+    result = report.load_result(result_path)
+    result["analysis"] = analysis.analyze(result)
+    if fmt == "json":
+        click.echo(json.dumps(result["analysis"], indent=1))
+    elif fmt == "csv":
+        click.echo(report.to_csv(result), nl=False)
+    elif fmt == "html":
+        from ruvstream.bench.dashboard import render
+
+        click.echo(render(result))
+    else:
+        click.echo(report.to_markdown(result), nl=False)
+
+
+@bench.command("compare")
+@click.argument("a", type=click.Path(exists=True, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def compare_command(a: Path, b: Path, as_json: bool) -> None:
+    """B relative to A: p50/p99, throughput, errors, recall."""
+    diff = analysis.compare(report.load_result(a), report.load_result(b))
+    if as_json:
+        click.echo(json.dumps(diff, indent=1))
+        return
+    table = Table("metric", "A", "B", "change", title=f"verdict: {diff['verdict']}")
+    for name, row in diff["metrics"].items():
+        mark = "better" if row["improved"] else ("same" if not row["change_pct"] else "worse")
+        table.add_row(
+            name, f"{row['a']:.4g}", f"{row['b']:.4g}", f"{row['change_pct']:+.2f}% ({mark})"
+        )
+    Console().print(table)
+
+
+bench.add_command(peers)

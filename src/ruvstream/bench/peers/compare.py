@@ -1,0 +1,173 @@
+"""ruvstream against the engines users would pick instead, same data, same machine.
+
+For each engine: start it on loopback, load the dataset, find the smallest
+``ef`` on the ladder whose recall@k reaches the target (so every engine is
+measured at equal recall), then measure with the same load generator:
+a closed loop of ``workers`` clients for throughput, and optionally an open
+loop at ``rate`` q/s for latency at equal offered load. Ratios are
+ruvstream / peer: above 1 for QPS means ruvstream serves more; below 1 for
+p99 means ruvstream answers faster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruvstream.bench import datasets
+from ruvstream.bench.histograms import summarize
+from ruvstream.bench.loadgen import LoadGenerator, Workload
+from ruvstream.bench.peers.base import EF_LADDER, Engine
+
+__all__ = ["PeerConfig", "SteadyPlan", "calibrate", "compare_engines", "ratios"]
+
+
+@dataclass(frozen=True)
+class SteadyPlan:
+    """A flat load: ``rate`` q/s (open loop) for ``seconds``, no held streams."""
+
+    seconds: float
+    rate: float = 0.0
+
+    def rate_at(self, t: float) -> float:
+        return self.rate
+
+    def streams_at(self, t: float) -> int:
+        return 0
+
+    def in_burst(self, t: float) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class PeerConfig:
+    dataset: str = "glove-100k"
+    queries: int = 1000
+    k: int = 10
+    target_recall: float = 0.95
+    calibration_queries: int = 200
+    seconds: float = 30.0
+    workers: int = 16
+    rate: float | None = None
+
+
+async def _recall_at(engine: Engine, ef: int, data: datasets.Dataset, config: PeerConfig) -> float:
+    transport = await engine.transport(ef)
+    try:
+        answers = {
+            row: await transport.search("bench", data.queries[row].tolist(), config.k)
+            for row in range(min(config.calibration_queries, len(data.queries)))
+        }
+    finally:
+        await transport.aclose()
+    return datasets.recall(answers, data.truth, config.k)
+
+
+async def calibrate(engine: Engine, data: datasets.Dataset, config: PeerConfig) -> dict[str, Any]:
+    """Smallest ef on the ladder reaching the target recall (the largest if none does).
+
+    Bisection over the ladder (recall grows with ef), so an engine that must
+    rebuild to change ef rebuilds about log2(len(ladder)) times.
+    """
+    tried: dict[int, float] = {}
+    lo, hi = 0, len(EF_LADDER) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        tried[EF_LADDER[mid]] = await _recall_at(engine, EF_LADDER[mid], data, config)
+        if tried[EF_LADDER[mid]] >= config.target_recall:
+            hi = mid
+        else:
+            lo = mid + 1
+    ef = EF_LADDER[lo]
+    if ef not in tried:
+        tried[ef] = await _recall_at(engine, ef, data, config)
+    ladder = [{"ef": e, "recall": r} for e, r in sorted(tried.items())]
+    return {"ef": ef, "recall": tried[ef], "ladder": ladder}
+
+
+async def _measure(
+    engine: Engine, ef: int, data: datasets.Dataset, config: PeerConfig, open_rate: float | None
+) -> dict[str, Any]:
+    transport = await engine.transport(ef)
+    workload = Workload("bench", data.queries, data.base, config.k)
+    generator = LoadGenerator(transport, workload)
+    try:
+        if open_rate is None:
+            result = await generator.run(SteadyPlan(config.seconds), closed_workers=config.workers)
+        else:
+            result = await generator.run(SteadyPlan(config.seconds, open_rate))
+    finally:
+        await transport.aclose()
+    return {
+        "mode": result.mode,
+        "ok": result.book.ok,
+        "failed": result.book.failed,
+        "qps": result.book.ok / result.seconds if result.seconds else 0.0,
+        "latency": summarize(result.book.merged()),
+        "recall": datasets.recall(result.answers, data.truth, config.k),
+        "errors": result.book.errors,
+    }
+
+
+async def _engine_run(engine: Engine, data: datasets.Dataset, config: PeerConfig) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await engine.load(data)
+    load_seconds = loop.time() - started
+    tuned = await calibrate(engine, data, config)
+    out = {
+        "engine": engine.name,
+        "load_seconds": load_seconds,
+        "calibration": tuned,
+        "closed": await _measure(engine, tuned["ef"], data, config, None),
+    }
+    if config.rate:
+        out["open"] = await _measure(engine, tuned["ef"], data, config, config.rate)
+    return out
+
+
+def compare_engines(
+    engines: list[Engine], config: PeerConfig, workdir: Path | None = None
+) -> dict[str, Any]:
+    """Run every engine in turn (one at a time, so they never share the CPU)."""
+    data = datasets.load(config.dataset, config.queries, config.k)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = workdir or Path(tmp)
+        for engine in engines:
+            with engine.start(root):
+                results.append(asyncio.run(_engine_run(engine, data, config)))
+    return {
+        "config": config.__dict__,
+        "dataset": data.name,
+        "engines": results,
+        "ratios": ratios(results),
+    }
+
+
+def ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """ruvstream / peer for QPS and p99 (closed loop, and open loop when measured)."""
+    ours = next((r for r in results if r["engine"] == "ruvstream"), None)
+    if ours is None:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for peer in results:
+        if peer is ours:
+            continue
+        row = {
+            "qps": _ratio(ours["closed"]["qps"], peer["closed"]["qps"]),
+            "p99_closed": _ratio(
+                ours["closed"]["latency"]["p99"], peer["closed"]["latency"]["p99"]
+            ),
+        }
+        if "open" in ours and "open" in peer:
+            row["p99_open"] = _ratio(ours["open"]["latency"]["p99"], peer["open"]["latency"]["p99"])
+        out[peer["engine"]] = row
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")

@@ -1,0 +1,116 @@
+"""``ruvstream bench peers``: ruvstream against pgvector and Chroma on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ruvstream.bench.peers import ENGINES, MissingExtraError, PeerConfig, compare_engines
+from ruvstream.bench.peers.base import Engine
+
+__all__ = ["peers", "to_markdown"]
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    c = report["config"]
+    lines = [
+        f"# ruvstream vs peers: {report['dataset']}, recall@{c['k']} >= {c['target_recall']}",
+        "",
+        f"Closed loop, {c['workers']} clients, {c['seconds']:.0f} s per engine"
+        + (f"; open loop at {c['rate']:.0f} q/s" if c["rate"] else "")
+        + ".",
+        "",
+        "| engine | load s | ef | recall | QPS | p50 ms | p99 ms | open p99 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["engines"]:
+        closed, lat = r["closed"], r["closed"]["latency"]
+        open_p99 = f"{r['open']['latency']['p99']:.2f}" if "open" in r else "-"
+        lines.append(
+            f"| {r['engine']} | {r['load_seconds']:.1f} | {r['calibration']['ef']} | "
+            f"{closed['recall']:.3f} | {closed['qps']:.0f} | {lat['p50']:.2f} | "
+            f"{lat['p99']:.2f} | {open_p99} |"
+        )
+    lines += ["", "| ruvstream / peer | QPS | p99 (closed) | p99 (open) |", "|---|---|---|---|"]
+    for peer, row in report["ratios"].items():
+        open_ratio = f"{row['p99_open']:.2f}" if "p99_open" in row else "-"
+        lines.append(f"| {peer} | {row['qps']:.2f} | {row['p99_closed']:.2f} | {open_ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("peers")
+@click.option(
+    "--engines",
+    default="ruvstream,pgvector,chroma",
+    show_default=True,
+    help="Comma-separated: " + ", ".join(ENGINES),
+)
+@click.option(
+    "--dataset",
+    default="glove-100k",
+    show_default=True,
+    type=click.Choice(["glove-10k", "glove-100k", "glove-full"]),
+)
+@click.option("--recall", "target_recall", type=float, default=0.95, show_default=True)
+@click.option("--k", type=int, default=10, show_default=True)
+@click.option("--seconds", type=float, default=30.0, show_default=True)
+@click.option("--workers", type=int, default=16, show_default=True)
+@click.option("--rate", type=float, default=None, help="Also an open loop at this q/s.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("bench-results/peers"),
+    show_default=True,
+)
+def peers(
+    engines: str,
+    dataset: str,
+    target_recall: float,
+    k: int,
+    seconds: float,
+    workers: int,
+    rate: float | None,
+    out_dir: Path,
+) -> None:
+    """Same data, same machine, equal recall: QPS and p99 of each engine, and ratios."""
+    chosen: list[Engine] = []
+    for name in engines.split(","):
+        if name not in ENGINES:
+            raise click.BadParameter(f"unknown engine {name!r}", param_hint="--engines")
+        chosen.append(ENGINES[name]())
+    config = PeerConfig(
+        dataset=dataset,
+        k=k,
+        target_recall=target_recall,
+        seconds=seconds,
+        workers=workers,
+        rate=rate,
+    )
+    try:
+        report = compare_engines(chosen, config)
+    except MissingExtraError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "peers.json").write_text(json.dumps(report, indent=1))
+    (out_dir / "peers.md").write_text(to_markdown(report))
+    table = Table("engine", "ef", "recall", "QPS", "p50 ms", "p99 ms")
+    for r in report["engines"]:
+        lat = r["closed"]["latency"]
+        table.add_row(
+            r["engine"],
+            str(r["calibration"]["ef"]),
+            f"{r['closed']['recall']:.3f}",
+            f"{r['closed']['qps']:.0f}",
+            f"{lat['p50']:.2f}",
+            f"{lat['p99']:.2f}",
+        )
+    Console().print(table)
+    for peer, row in report["ratios"].items():
+        click.echo(f"ruvstream/{peer}: QPS x{row['qps']:.2f}, p99 x{row['p99_closed']:.2f}")
+    click.echo(f"written to {out_dir}")

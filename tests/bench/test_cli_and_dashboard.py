@@ -1,0 +1,131 @@
+"""The command line end to end, and the dashboard rendered in real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ruvstream.bench.cli import bench
+from ruvstream.bench.report import FILES
+from ruvstream.testing import NodeProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def run_dirs(node: NodeProcess, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two short runs through the CLI (HTTP and WebSocket), each a run directory."""
+    out = tmp_path_factory.mktemp("runs")
+    runner = CliRunner()
+    for protocol in ("http", "ws"):
+        result = runner.invoke(
+            bench,
+            [
+                "run",
+                "baseline_100m",
+                "--url",
+                node.url,
+                "--out",
+                str(out),
+                "--queries",
+                "200",
+                "--seconds",
+                "3",
+                "--rate",
+                "50",
+                "--streams",
+                "20",
+                "--protocol",
+                protocol,
+            ],
+        )
+        assert result.exit_code in (0, 99), result.output
+        assert "server searches" in result.output
+    dirs = sorted(p for p in out.iterdir() if p.is_dir())
+    assert len(dirs) == 2
+    return dirs
+
+
+def test_run_writes_the_four_outputs(run_dirs: list[Path]) -> None:
+    for run_dir in run_dirs:
+        assert sorted(p.name for p in run_dir.iterdir()) == sorted(FILES)
+        result = json.loads((run_dir / "result.json").read_text())
+        assert result["summary"]["ok"] == result["summary"]["server_searches"]
+        csv_lines = (run_dir / "timeline.csv").read_text().splitlines()
+        assert csv_lines[0].startswith("t,sent,ok,errors") and len(csv_lines) >= 4
+        assert "## SLA" in (run_dir / "report.md").read_text()
+
+
+def test_report_and_compare_commands(run_dirs: list[Path]) -> None:
+    runner = CliRunner()
+    md = runner.invoke(bench, ["report", str(run_dirs[0])])
+    assert md.exit_code == 0 and "# Benchmark: Baseline 100M concurrent" in md.output
+    as_json = runner.invoke(bench, ["report", str(run_dirs[0] / "result.json"), "--format", "json"])
+    assert set(json.loads(as_json.output)) >= {"sla", "score", "bottlenecks", "recommendations"}
+    diff = runner.invoke(bench, ["compare", str(run_dirs[0]), str(run_dirs[1]), "--json"])
+    assert diff.exit_code == 0
+    assert json.loads(diff.output)["verdict"] in {"improvement", "regression", "mixed"}
+
+
+def test_list_and_refused_scenario(node: NodeProcess, tmp_path: Path) -> None:
+    runner = CliRunner()
+    listing = runner.invoke(bench, ["list"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0 and "black_friday" in listing.output
+    refused = runner.invoke(bench, ["run", "world_cup", "--url", node.url, "--out", str(tmp_path)])
+    assert refused.exit_code == 2
+
+
+@pytest.mark.browser
+def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Path]) -> None:
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith(("file:", "data:"))
+                    else problems.append(f"network request {r.url}")
+                ),
+            )
+            page.goto((run_dirs[0] / "dashboard.html").as_uri())
+            page.wait_for_selector("body[data-rendered='true']", timeout=15_000)
+            charts = page.eval_on_selector_all(
+                "svg.chart",
+                "els => els.map(e => [e.id, [...e.querySelectorAll('path.line')]"
+                ".map(p => p.getAttribute('d').length)])",
+            )
+            cards = page.inner_text("#cards")
+        finally:
+            browser.close()
+    assert problems == []
+    assert {c[0] for c in charts} == {
+        "chart-latency",
+        "chart-throughput",
+        "chart-errors",
+        "chart-streams",
+        "chart-server",
+    }
+    for chart_id, lengths in charts:
+        assert lengths and all(n > 10 for n in lengths), chart_id
+    assert "p99" in cards and "recall" in cards
