@@ -33,7 +33,8 @@ def as_vector(value: Any, dim: int, where: str = "vector") -> Matrix:
         if not isinstance(value, list) or not value:
             raise InvalidVectorError(f"{where} must be a non-empty list of numbers")
         try:
-            array = np.asarray(value, dtype=np.float32)
+            with np.errstate(over="ignore"):  # overflow becomes inf, rejected below
+                array = np.asarray(value, dtype=np.float32)
         except (TypeError, ValueError) as exc:
             raise InvalidVectorError(f"{where} must be a list of numbers") from exc
     if array.ndim != 1:
@@ -48,7 +49,8 @@ def as_matrix(values: Any, dim: int, where: str = "vectors") -> Matrix:
         array = values.astype(np.float32, copy=False)
     else:
         try:
-            array = np.asarray(values, dtype=np.float32)
+            with np.errstate(over="ignore"):  # overflow becomes inf, rejected below
+                array = np.asarray(values, dtype=np.float32)
         except (TypeError, ValueError) as exc:
             raise InvalidVectorError(f"{where} must be equal-length lists of numbers") from exc
     if array.ndim != 2:

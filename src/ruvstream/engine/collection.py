@@ -77,6 +77,7 @@ class _State(msgspec.Struct):
     versions: dict[str, tuple[int, str]]
     tombstones: dict[str, tuple[int, str]]
     change_count: int
+    floor: tuple[int, str] = (-1, "")
 
 
 class Collection:
@@ -85,6 +86,8 @@ class Collection:
         self.spec = spec
         self.created = created
         self.change_count = 0
+        self.floor: Version = (-1, "")
+        """Writes at or below this version (the latest drop of the name) never apply."""
         self._index = self._new_index()
         self._slot_ids: list[str | None] = []
         self._slots: dict[str, int] = {}
@@ -167,6 +170,8 @@ class Collection:
 
     # -- writes ----------------------------------------------------------------
     def _newer(self, record_id: str, version: Version) -> bool:
+        if version <= self.floor:
+            return False
         current = self._versions.get(record_id) or self._tombstones.get(record_id)
         return current is None or version > current
 
@@ -219,6 +224,24 @@ class Collection:
                 self._maybe_compact()
             return removed
 
+    def truncate_below(self, floor: Version) -> list[str]:
+        """Raise the floor: remove every record written before it (a drop arrived)."""
+        with self._lock.write():
+            self.floor = max(self.floor, floor)
+            stale = [i for i, v in self._versions.items() if v < floor]
+            for record_id in stale:
+                slot = self._slots.pop(record_id)
+                self._index.remove(np.array([slot], dtype=np.int64))
+                self._slot_ids[slot] = None
+                self._metadata.pop(record_id, None)
+                del self._versions[record_id]
+            # The floor now speaks for every older tombstone.
+            self._tombstones = {i: v for i, v in self._tombstones.items() if v > floor}
+            if stale:
+                self.change_count += 1
+                self._maybe_compact()
+            return stale
+
     def _maybe_compact(self) -> None:
         removed = self._index.removed
         if removed < _COMPACT_MIN_REMOVED or removed < _COMPACT_SHARE * self._index.size:
@@ -250,6 +273,7 @@ class Collection:
                 versions=self._versions,
                 tombstones=self._tombstones,
                 change_count=self.change_count,
+                floor=self.floor,
             )
             (path / "state.msgpack").write_bytes(msgspec.msgpack.encode(state))
 
@@ -272,4 +296,5 @@ class Collection:
         collection._versions = state.versions
         collection._tombstones = state.tombstones
         collection.change_count = state.change_count
+        collection.floor = (int(state.floor[0]), str(state.floor[1]))
         return collection

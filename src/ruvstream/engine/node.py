@@ -102,7 +102,9 @@ class Node:
             node.idempotency.remember(collection, key, answer, at=physical_ms(hlc) / 1000.0)
         if recovered.max_hlc:
             node.hlc.observe(recovered.max_hlc)
-        node.wal.open_for_append()
+        # A snapshot copied from a peer carries the peer's sequence numbers: continue
+        # after them, or replay would skip this node's own next entries.
+        node.wal.open_for_append(min_seq=recovered.snapshot_seq)
         node.wal.start_interval_sync()
         node._ops_since_snapshot = recovered.replayed
         log.info(

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruvstream.core.records import decode_op
+import msgspec
+
+from ruvstream.core.records import CollectionSpecData, decode_op, encode_op
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.apply import Catalog, apply_op
 from ruvstream.engine.collection import Collection
@@ -24,6 +26,7 @@ from ruvstream.storage.wal import WriteAheadLog
 __all__ = ["Recovered", "recover", "write_snapshot"]
 
 log = logging.getLogger(__name__)
+PARKED_FILE = "parked.msgpack"
 
 
 @dataclass
@@ -47,6 +50,15 @@ def _load_snapshot(path: Path, manifest: dict[str, Any]) -> Catalog:
             path / entry["dir"], entry["name"], spec, created
         )
     catalog.dropped = {k: (int(v[0]), str(v[1])) for k, v in manifest["dropped"].items()}
+    for name, creates in manifest.get("creates", {}).items():
+        catalog.creates[name] = {
+            (int(hlc), str(origin)): CollectionSpecData(**spec) for hlc, origin, spec in creates
+        }
+    parked = path / PARKED_FILE
+    if parked.exists():
+        for raw in msgspec.msgpack.decode(parked.read_bytes(), type=list[bytes]):
+            op = decode_op(raw)
+            catalog.parked.setdefault(op.collection, []).append(op)
     return catalog
 
 
@@ -100,9 +112,15 @@ def write_snapshot(
                     "created": list(collection.created),
                 }
             )
+        parked = [encode_op(op) for ops in catalog.parked.values() for op in ops]
+        (staging / PARKED_FILE).write_bytes(msgspec.msgpack.encode(parked))
         manifest = {
             "collections": entries,
             "dropped": {k: list(v) for k, v in catalog.dropped.items()},
+            "creates": {
+                name: [[v[0], v[1], msgspec.structs.asdict(spec)] for v, spec in creates.items()]
+                for name, creates in catalog.creates.items()
+            },
             "hlc": hlc,
             "extras": extras,
             "idempotency": idempotency,
