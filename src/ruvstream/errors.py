@@ -8,6 +8,7 @@
     |   +-- InvalidFilterError           invalid_filter
     |   +-- InvalidParameterError        invalid_parameter
     |   +-- UnknownOperationError        unknown_op
+    +-- UnauthorizedError                unauthorized  401
     +-- NotFoundError                    not_found     404
     |   +-- CollectionNotFoundError      collection_not_found
     |   +-- RecordNotFoundError          record_not_found
@@ -48,6 +49,7 @@ __all__ = [
     "RequestTimeoutError",
     "RuvstreamError",
     "SubscriptionNotFoundError",
+    "UnauthorizedError",
     "UnavailableError",
     "UnknownOperationError",
     "error_class_for",
@@ -106,6 +108,13 @@ class InvalidParameterError(BadRequestError):
 
 class UnknownOperationError(BadRequestError):
     code = "unknown_op"
+
+
+class UnauthorizedError(RuvstreamError):
+    """The request carries no API key, or one nobody issued."""
+
+    code = "unauthorized"
+    status = 401
 
 
 class NotFoundError(RuvstreamError):
@@ -171,6 +180,7 @@ _CLASSES: list[type[RuvstreamError]] = [RuvstreamError, *_all_subclasses(Ruvstre
 _BY_CODE: dict[str, type[RuvstreamError]] = {error.code: error for error in _CLASSES}
 _BY_STATUS: dict[int, type[RuvstreamError]] = {
     400: BadRequestError,
+    401: UnauthorizedError,
     404: NotFoundError,
     409: ConflictError,
     413: PayloadTooLargeError,

@@ -8,6 +8,7 @@ WAL bytes, process CPU) are read at scrape time by ``NodeCollector``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -103,6 +104,7 @@ class NodeMetrics:
             registry=r,
         )
         self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._recent_searches: deque[float] = deque(maxlen=2048)
         self._search_children: dict[str, Any] = {}
         self.errors = Counter(
             "ruvstream_errors_total",
@@ -129,6 +131,14 @@ class NodeMetrics:
             child = self._search_children[collection] = self.search_requests.labels(collection)
         child.inc()
         self.search_latency.observe(seconds)
+        self._recent_searches.append(seconds)
+
+    def recent_search_p99_ms(self) -> float:
+        """p99 of the last 2,048 searches (0 before any): the load figure routers read."""
+        if not self._recent_searches:
+            return 0.0
+        ordered = sorted(self._recent_searches)
+        return 1000.0 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
     def attach(self, read_state: Callable[[], dict[str, Any]]) -> None:
         """Export node state read at scrape time (sizes, WAL, subscriptions)."""

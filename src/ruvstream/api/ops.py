@@ -29,8 +29,10 @@ def _state(request: Request) -> ServingState:
 def _load(state: ServingState) -> dict[str, Any]:
     node = state.node
     streams = len(state.sessions)
+    inflight = state.active
     if node is not None:
         streams += len(node.subscriptions)
+        inflight += sum(s.inflight for s in state.sessions)
     limit = state.settings.limits.max_connections
     return {
         "cpu_percent": _PROCESS.cpu_percent(None),
@@ -38,6 +40,8 @@ def _load(state: ServingState) -> dict[str, Any]:
         "connections": state.active,
         "max_connections": limit,
         "streams": streams,
+        "inflight": inflight,
+        "p99_ms": round(node.metrics.recent_search_p99_ms(), 3) if node is not None else 0.0,
         "overloaded": state.active >= 0.9 * limit,
     }
 

@@ -14,6 +14,11 @@ __all__ = ["Closable", "ServingState"]
 
 
 class Closable(Protocol):
+    """A long-lived session (a WebSocket) that draining closes."""
+
+    @property
+    def inflight(self) -> int: ...
+
     async def close_for_shutdown(self) -> None: ...
 
 

@@ -70,6 +70,10 @@ class WebSocketSession:
             self.outbox.put_nowait(_CLOSE)
             await asyncio.gather(writer, *self.tasks, return_exceptions=True)
 
+    @property
+    def inflight(self) -> int:
+        return len(self.tasks)
+
     async def close_for_shutdown(self) -> None:
         """Finish in-flight requests, then close with 1001 (going away)."""
         self.closing = True

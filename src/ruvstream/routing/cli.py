@@ -1,0 +1,181 @@
+"""``ruvstream router``: run the region-aware reverse proxy in front of nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import click
+
+from .breaker import BreakerConfig
+from .config import RouterSettings, parse_node
+from .outlier import OutlierConfig
+from .server import serve
+from .strategies import STRATEGIES
+
+__all__ = ["router"]
+
+
+def _networks(values: tuple[str, ...]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        cidr, sep, region = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected CIDR=REGION, got {value!r}")
+        pairs[cidr] = region
+    return pairs
+
+
+@click.command("router")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the bound port here once listening.",
+)
+@click.option(
+    "--node",
+    "nodes",
+    multiple=True,
+    required=True,
+    help="REGION=URL[;weight=W][;name=N], repeatable.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(sorted(STRATEGIES)),
+    default="least-connections",
+    show_default=True,
+)
+@click.option(
+    "--default-region",
+    default="us-central1",
+    show_default=True,
+    help="Region of clients that say nothing about where they are.",
+)
+@click.option(
+    "--network",
+    "networks",
+    multiple=True,
+    help="CIDR=REGION: clients from this source network are in REGION, repeatable.",
+)
+@click.option(
+    "--redis-url",
+    default=None,
+    help="Shared rate limits in Redis (in-process limits when absent or down).",
+)
+@click.option(
+    "--keys-file",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="JSON file of API keys and tier policies.",
+)
+@click.option(
+    "--anonymous-tier",
+    type=click.Choice(["free", "standard", "premium", "none"]),
+    default="free",
+    show_default=True,
+    help="Tier of requests without a key when no keys file says otherwise (none: refuse).",
+)
+@click.option("--probe-interval", type=float, default=1.0, show_default=True)
+@click.option(
+    "--spill-at",
+    type=float,
+    default=0.85,
+    show_default=True,
+    help="Region utilisation above which traffic spills to the next region.",
+)
+@click.option(
+    "--node-capacity",
+    type=int,
+    default=256,
+    show_default=True,
+    help="Requests in flight one node is expected to carry.",
+)
+@click.option(
+    "--max-inflight",
+    type=int,
+    default=4096,
+    show_default=True,
+    help="Router in-flight count that means full pressure (drives shedding).",
+)
+@click.option("--max-attempts", type=int, default=3, show_default=True)
+@click.option(
+    "--hedge-after-ms",
+    type=float,
+    default=None,
+    help="Send slow idempotent reads to a second node after this long.",
+)
+@click.option("--breaker-failure-rate", type=float, default=0.5, show_default=True)
+@click.option("--breaker-slow-seconds", type=float, default=2.0, show_default=True)
+@click.option("--breaker-window", type=int, default=50, show_default=True)
+@click.option("--breaker-min-calls", type=int, default=10, show_default=True)
+@click.option("--breaker-open-seconds", type=float, default=5.0, show_default=True)
+@click.option("--log-level", default="info", show_default=True)
+def router(
+    host: str,
+    port: int,
+    port_file: Path | None,
+    nodes: tuple[str, ...],
+    strategy: str,
+    default_region: str,
+    networks: tuple[str, ...],
+    redis_url: str | None,
+    keys_file: Path | None,
+    anonymous_tier: str,
+    probe_interval: float,
+    spill_at: float,
+    node_capacity: int,
+    max_inflight: int,
+    max_attempts: int,
+    hedge_after_ms: float | None,
+    breaker_failure_rate: float,
+    breaker_slow_seconds: float,
+    breaker_window: int,
+    breaker_min_calls: int,
+    breaker_open_seconds: float,
+    log_level: str,
+) -> None:
+    """Route clients to the nearest healthy node, with breakers, limits and shedding."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        breaker = BreakerConfig(
+            failure_rate=breaker_failure_rate,
+            slow_call_seconds=breaker_slow_seconds,
+            window=breaker_window,
+            min_calls=breaker_min_calls,
+            open_wait=breaker_open_seconds,
+        )
+        settings = RouterSettings(
+            nodes=tuple(parse_node(text, i) for i, text in enumerate(nodes)),
+            strategy=strategy,
+            default_region=default_region,
+            networks=_networks(networks),
+            redis_url=redis_url,
+            keys_file=keys_file,
+            anonymous_tier=None if anonymous_tier == "none" else anonymous_tier,
+            probe_interval=probe_interval,
+            spill_at=spill_at,
+            node_capacity=node_capacity,
+            max_inflight=max_inflight,
+            max_attempts=max_attempts,
+            hedge_after_ms=hedge_after_ms,
+            breaker=breaker,
+            outlier=OutlierConfig(),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    try:
+        import uvloop
+    except ImportError:  # uvloop is in uvicorn[standard]; plain asyncio works without it
+        asyncio.run(serve(settings, host, port, port_file, log_level))
+    else:
+        uvloop.run(serve(settings, host, port, port_file, log_level))
+
+
+if __name__ == "__main__":
+    router()

@@ -1,0 +1,173 @@
+"""The router's state and its decisions, shared by the HTTP and WebSocket paths.
+
+``Router`` owns the routing table, the limiter, tier admission, the pooled
+HTTP client to the nodes and the metrics; it is created and closed in the
+app lifespan. ``admit`` runs the checks every request passes, in an order
+that spends the cheapest refusal first: unknown key (401), shedding by tier
+(503), shared rate limit (429), per-key connection cap (429).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from ruvstream.client.retry import RetryBudget
+from ruvstream.core.clock import Clock, SystemClock
+from ruvstream.errors import RateLimitedError, UnauthorizedError, UnavailableError
+
+from .affinity import SubscriptionAffinity
+from .breaker import CircuitBreaker
+from .config import RouterSettings
+from .locate import ClientLocator
+from .metrics import RouterMetrics
+from .node import Node
+from .outlier import OutlierDetector
+from .ratelimit import MemoryRateLimiter, RateLimiter
+from .redis_limit import FallbackRateLimiter, RedisRateLimiter
+from .table import RoutingTable
+from .tiers import Admission, KeyRing, Tier
+
+__all__ = ["Caller", "Router", "UnauthorizedError"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a request: the rate-limit key, the tier and the client's region."""
+
+    key: str
+    tier: Tier
+    region: str
+
+
+class Router:
+    def __init__(self, settings: RouterSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.metrics = RouterMetrics()
+        self.outliers = OutlierDetector(settings.outlier, self.clock)
+        nodes = [
+            Node(
+                name=spec.name,
+                region=spec.region,
+                url=spec.url,
+                breaker=CircuitBreaker(settings.breaker, self.clock),
+                weight=spec.weight,
+                capacity=settings.node_capacity,
+            )
+            for spec in settings.nodes
+        ]
+        self.table = RoutingTable(nodes, settings.strategy, self.outliers, settings.spill_at)
+        self.locator = ClientLocator(settings.default_region, self.table.regions, settings.networks)
+        anonymous = Tier.parse(settings.anonymous_tier) if settings.anonymous_tier else None
+        ring = (
+            KeyRing.from_file(settings.keys_file)
+            if settings.keys_file
+            else KeyRing(anonymous=anonymous)
+        )
+        self.admission = Admission(ring)
+        self.limiter = self._make_limiter()
+        self.retry_budget = RetryBudget(max_tokens=100.0, token_ratio=0.2)
+        self.inflight = 0
+        self.session = _upstream_session(settings)
+        self.affinity = SubscriptionAffinity()
+
+    def _make_limiter(self) -> RateLimiter:
+        local = MemoryRateLimiter(self.clock)
+        if not self.settings.redis_url:
+            return local
+        shared = RedisRateLimiter.from_url(self.settings.redis_url, self.clock)
+        return FallbackRateLimiter(shared, local, self.clock)
+
+    async def close(self) -> None:
+        await self.session.close()
+        await self.limiter.close()
+
+    def pressure(self) -> float:
+        own = self.inflight / self.settings.max_inflight
+        return max(own, self.table.pressure())
+
+    def identify(self, headers: Mapping[str, str], client_ip: str | None) -> Caller:
+        token = headers.get("x-api-key") or ""
+        auth = headers.get("authorization", "")
+        if not token and auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        region = self.locator.locate(headers, client_ip)
+        ring = self.admission.ring
+        if token:
+            known = ring.lookup(token)
+            if known is None:
+                raise UnauthorizedError("unknown API key")
+            return Caller("key:" + known.key, known.tier, region)
+        if ring.anonymous is None:
+            raise UnauthorizedError("an API key is required (X-Api-Key or Authorization: Bearer)")
+        return Caller("ip:" + (client_ip or "unknown"), ring.anonymous, region)
+
+    async def admit(self, caller: Caller) -> None:
+        """Raise the refusal for this request, or count one open connection for the caller."""
+        tier = caller.tier
+        pressure = self.pressure()
+        if self.admission.sheds(tier, pressure):
+            self.metrics.rejected.labels("shed", tier.label).inc()
+            raise UnavailableError(
+                f"overloaded: {tier.label} traffic is shed", retry_after=1.0, tier=tier.label
+            )
+        policy = self.admission.policy(tier)
+        decision = await self.limiter.acquire(caller.key, policy.limit)
+        if not decision.allowed:
+            self.metrics.rejected.labels("rate", tier.label).inc()
+            raise RateLimitedError(
+                f"rate limit of {policy.rate:g}/s exceeded",
+                retry_after=max(0.001, decision.retry_after),
+                limit=policy.rate,
+            )
+        if not self.admission.open(caller.key, tier):
+            self.metrics.rejected.labels("connections", tier.label).inc()
+            raise RateLimitedError(
+                f"too many concurrent requests for this key (limit {policy.max_connections})",
+                retry_after=1.0,
+                limit=policy.max_connections,
+            )
+        self.inflight += 1
+        self.metrics.inflight.set(self.inflight)
+
+    def release(self, caller: Caller) -> None:
+        self.admission.close(caller.key)
+        self.inflight -= 1
+        self.metrics.inflight.set(self.inflight)
+
+    def record(self, node: Node, success: bool, seconds: float) -> None:
+        """Passive health: one outcome of one call to ``node``."""
+        node.breaker.record(success, seconds)
+        self.outliers.record(node.name, success)
+        if success:
+            node.observe_latency(seconds)
+
+
+def _upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
+    """Pooled keep-alive connections to the nodes (must be made inside the event loop).
+
+    aiohttp rather than httpx: httpcore's pool slows sharply as requests pile up
+    (339 calls/s with 32 in flight on loopback against aiohttp's 3,900, as the
+    client measured) and a router always has many in flight; through httpx's
+    layer over aiohttp the router itself reached 850 searches/s in the benchmark.
+    Nodes speak HTTP/1.1 in cleartext, so no HTTP/2 is lost. Bodies pass through
+    as bytes: no decompression, no headers of aiohttp's own.
+    """
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30.0)
+    timeout = aiohttp.ClientTimeout(
+        total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        timeout=timeout,
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+    )
+
+
+def retry_after_header(seconds: float | None) -> str:
+    return str(max(1, math.ceil(seconds or 1.0)))

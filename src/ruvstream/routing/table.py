@@ -1,0 +1,89 @@
+"""The routing table: which node answers, nearest healthy region first.
+
+Region order comes from the shared geography (nearest RTT from the client's
+region first). A region is *preferred* while it has a routable node and room:
+not every routable node reports ``overloaded`` and its in-flight utilisation
+is under ``spill_at``. Choice runs two passes: the nearest preferred region;
+failing that, the nearest region with any routable node (a full region is
+better than no answer). Inside a region the region's strategy picks among the
+routable nodes, the non-overloaded ones if there are any.
+
+Invariant: a node that is down (failed probe), whose breaker refuses calls, or
+that is ejected is never returned, except as a half-open probe which its
+breaker itself admits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ruvstream.geo import rank_by_rtt
+
+from .node import Node
+from .outlier import OutlierDetector
+from .strategies import Strategy, make_strategy
+
+__all__ = ["RoutingTable"]
+
+
+class RoutingTable:
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        strategy: str,
+        outliers: OutlierDetector,
+        spill_at: float = 0.85,
+    ) -> None:
+        names = [n.name for n in nodes]
+        if len(set(names)) != len(names):
+            raise ValueError("node names must be unique")
+        self.nodes = list(nodes)
+        self.outliers = outliers
+        self.spill_at = spill_at
+        self.strategy_name = strategy
+        self.regions: dict[str, list[Node]] = {}
+        for node in nodes:
+            self.regions.setdefault(node.region, []).append(node)
+            outliers.add(node.name)
+        self._strategies: dict[str, Strategy] = {r: make_strategy(strategy) for r in self.regions}
+
+    def routable(self, node: Node) -> bool:
+        return node.healthy and node.breaker.available() and not self.outliers.is_ejected(node.name)
+
+    def region_order(self, client_region: str) -> list[str]:
+        return rank_by_rtt(client_region, self.regions)
+
+    def has_room(self, region: str, exclude: Iterable[str] = ()) -> bool:
+        nodes = self._candidates(region, set(exclude))
+        if not nodes or all(n.report.overloaded for n in nodes):
+            return False
+        capacity = sum(n.capacity for n in nodes)
+        return sum(n.inflight for n in nodes) < self.spill_at * capacity
+
+    def choose(self, client_region: str, exclude: Iterable[str] = ()) -> Node | None:
+        excluded = set(exclude)
+        order = self.region_order(client_region)
+        for region in order:
+            if self.has_room(region, excluded):
+                return self._pick(region, excluded)
+        for region in order:
+            if self._candidates(region, excluded):
+                return self._pick(region, excluded)
+        return None
+
+    def pressure(self) -> float:
+        """Share of routable nodes that report overload (1.0 when none is routable)."""
+        live = [n for n in self.nodes if self.routable(n)]
+        if not live:
+            return 1.0
+        return sum(1 for n in live if n.report.overloaded) / len(live)
+
+    def _candidates(self, region: str, excluded: set[str]) -> list[Node]:
+        return [
+            n for n in self.regions.get(region, []) if n.name not in excluded and self.routable(n)
+        ]
+
+    def _pick(self, region: str, excluded: set[str]) -> Node:
+        nodes = self._candidates(region, excluded)
+        calm = [n for n in nodes if not n.report.overloaded]
+        return self._strategies[region].pick(calm or nodes)
