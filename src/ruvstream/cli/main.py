@@ -79,6 +79,19 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
         ),
         click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True),
+        click.option(
+            "--stream",
+            default="ruvstream-ops",
+            show_default=True,
+            help="JetStream stream carrying the op records.",
+        ),
+        click.option(
+            "--lag-bound",
+            type=float,
+            default=5.0,
+            show_default=True,
+            help="Replication lag (s) past which /health says degraded.",
+        ),
         click.option("--log-level", default="info", show_default=True),
     ]
     for option in reversed(options):
@@ -113,7 +126,12 @@ def settings_from_options(**o: object) -> Settings:
             max_inflight_per_connection=int(o["max_inflight_per_conn"]),  # type: ignore[call-overload]
             max_payload_bytes=int(o["max_payload_bytes"]),  # type: ignore[call-overload]
         ),
-        replication=ReplicationSettings(bus=str(o["bus"]), nats_url=str(o["nats_url"])),
+        replication=ReplicationSettings(
+            bus=str(o["bus"]),
+            nats_url=str(o["nats_url"]),
+            stream=str(o["stream"]),
+            lag_bound_seconds=float(o["lag_bound"]),  # type: ignore[arg-type]
+        ),
     )
 
 

@@ -34,9 +34,7 @@ def pooled_http_client(
     if not http2 and (not base_url or base_url.startswith("http://")):
 
         def session() -> aiohttp.ClientSession:
-            connector = aiohttp.TCPConnector(
-                limit=max_connections, limit_per_host=max_connections
-            )
+            connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections)
             return aiohttp.ClientSession(connector=connector)
 
         transport = AiohttpTransport(client=session)

@@ -1,0 +1,52 @@
+"""HTTP routes the node mounts under ``/v1/replication``.
+
+``GET /snapshot`` writes a snapshot now and streams it as a tar archive, for
+``bootstrap_from_peer``. The archive is built into a spooled temporary file
+first, so the snapshot directory may be pruned while the body streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tarfile
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+__all__ = ["routes"]
+
+_CHUNK = 1 << 20
+
+
+def _archive(directory: Path) -> IO[bytes]:
+    spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 (closed by the body)
+    with tarfile.open(fileobj=spool, mode="w") as tar:
+        tar.add(directory, arcname=".")
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+async def snapshot(request: Request) -> Response:
+    node = getattr(request.app.state, "node", None)
+    if node is None:
+        return JSONResponse({"code": "unavailable", "message": "node is loading"}, 503)
+    loop = asyncio.get_running_loop()
+    path: Path = await node.snapshot()
+    spool = await loop.run_in_executor(None, _archive, path)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await loop.run_in_executor(None, spool.read, _CHUNK):
+                yield chunk
+        finally:
+            spool.close()
+
+    return StreamingResponse(body(), media_type="application/x-tar")
+
+
+routes: list[BaseRoute] = [Route("/snapshot", snapshot, methods=["GET"])]
