@@ -180,8 +180,8 @@ def serve(**options: object) -> None:
     )
     settings = settings_from_options(**options)
     # Index threads return from GIL-free faiss calls and must win the GIL back from a
-    # busy event loop; at the default 5 ms switch interval every batch waits that long.
-    sys.setswitchinterval(0.0002)
+    # busy event loop; at the default 5 ms switch interval every batch can wait that long.
+    sys.setswitchinterval(0.001)
     try:
         import uvloop
     except ImportError:
