@@ -76,6 +76,9 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         ws_ping_interval=settings.server.heartbeat_seconds,
         ws_ping_timeout=settings.server.heartbeat_seconds,
         ws_max_size=settings.limits.max_payload_bytes,
+        # Result frames are small JSON: compressing each costs both ends more CPU
+        # than it saves on loopback or in a datacentre.
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,14 +64,14 @@ class Node:
         self.started_at = self.clock.now()
         self._listeners: list[WriteListener] = []
         self._batchers: dict[str, MicroBatcher[SearchRequest, list[Hit]]] = {}
-        # OpenMP's thread count is per calling thread: each index thread must set its
-        # own. Parallelism comes from several batches at once, one per index thread;
-        # OpenMP inside each call as well would oversubscribe the cores.
+        # OpenMP's thread count is per calling thread: each index thread sets its own,
+        # so that index threads x OpenMP threads = cores (more would oversubscribe).
+        threads = max(1, settings.batch.search_threads)
         self._executor = ThreadPoolExecutor(
-            max(1, settings.batch.search_threads),
+            threads,
             thread_name_prefix="ruvstream-index",
             initializer=faiss.omp_set_num_threads,
-            initargs=(1,),
+            initargs=(max(1, (os.cpu_count() or 1) // threads),),
         )
         data = settings.storage.data_dir
         self.wal = WriteAheadLog(
