@@ -58,11 +58,16 @@ def _int(body: dict[str, Any], key: str, default: int | None, low: int, high: in
 def parse_search(body: dict[str, Any], spec: CollectionSpec) -> SearchRequest:
     k = _int(body, "k", 10, 1, MAX_K)
     assert k is not None
+    expression = body.get("filter")
+    predicate = compile_filter(expression)
     return SearchRequest(
         vector=as_vector(body.get("vector"), spec.dim),
         k=k,
         ef=_int(body, "ef", None, 1, 4096),
-        predicate=compile_filter(body.get("filter")),
+        predicate=predicate,
+        filter_key=None
+        if predicate is None
+        else orjson.dumps(expression, option=orjson.OPT_SORT_KEYS).decode(),
     )
 
 

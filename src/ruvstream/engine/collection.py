@@ -15,6 +15,8 @@ Callers run these methods in an executor.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +30,13 @@ from ruvstream.core.hlc import Version
 from ruvstream.core.records import RecordData, vector_from_bytes
 from ruvstream.core.rwlock import ReadWriteLock
 from ruvstream.core.spec import CollectionSpec
-from ruvstream.index.base import Matrix
+from ruvstream.index.base import Allowed, Matrix
 from ruvstream.index.hnsw import HnswIndex
 
 __all__ = ["AppliedUpsert", "Collection", "Hit", "SearchRequest", "StoredRecord"]
 
 _COMPACT_MIN_REMOVED = 1000
+_CACHED_MASKS = 32
 _COMPACT_SHARE = 0.25
 
 
@@ -51,6 +54,8 @@ class SearchRequest:
     k: int
     ef: int | None = None
     predicate: Predicate | None = None
+    filter_key: str | None = None
+    """The filter's canonical text: equal keys select the same records."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,8 @@ class Collection:
         self._versions: dict[str, Version] = {}
         self._tombstones: dict[str, Version] = {}
         self._lock = ReadWriteLock()
+        self._masks: OrderedDict[str, tuple[int, Allowed]] = OrderedDict()
+        self._mask_lock = threading.Lock()
 
     def _new_index(self) -> HnswIndex:
         s = self.spec
@@ -146,13 +153,29 @@ class Collection:
                     results[i] = self._hits(scores[row], slots[row], requests[i].k)
         return results
 
-    def _search_filtered(self, request: SearchRequest) -> list[Hit]:
-        assert request.predicate is not None
+    def _allowed(self, predicate: Predicate, key: str | None) -> Allowed:
+        """The slots whose metadata passes the filter: a Python pass over every
+        record, so the masks of recent filters are kept until the next write."""
+        if key is not None:
+            with self._mask_lock:
+                cached = self._masks.get(key)
+                if cached is not None and cached[0] == self.change_count:
+                    self._masks.move_to_end(key)
+                    return cached[1]
         allowed = np.zeros(self._index.size, dtype=np.bool_)
-        predicate = request.predicate
         for record_id, slot in self._slots.items():
             if predicate(self._metadata.get(record_id, {})):
                 allowed[slot] = True
+        if key is not None:
+            with self._mask_lock:
+                self._masks[key] = (self.change_count, allowed)
+                while len(self._masks) > _CACHED_MASKS:
+                    self._masks.popitem(last=False)
+        return allowed
+
+    def _search_filtered(self, request: SearchRequest) -> list[Hit]:
+        assert request.predicate is not None
+        allowed = self._allowed(request.predicate, request.filter_key)
         scores, slots = self._index.search(
             request.vector[None, :], request.k, ef=request.ef, allowed=allowed
         )
