@@ -190,6 +190,15 @@ def recommendations(report: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(out)) or ["No change needed at this load."]
 
 
+def events(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Injected failures and recoveries as chart markers: when each began, and what."""
+    failures = result.get("failures") or {}
+    return [
+        {"t": e["started"], "label": f"{e['action']} {e['region']}"}
+        for e in failures.get("events", [])
+    ]
+
+
 def analyze(result: dict[str, Any]) -> dict[str, Any]:
     summary, sla, server = result["summary"], result["scenario"]["sla"], result["server"]
     report: dict[str, Any] = {
@@ -197,6 +206,7 @@ def analyze(result: dict[str, Any]) -> dict[str, Any]:
         "anomalies": anomalies(result["timeline"]),
         "bottlenecks": bottlenecks(summary, server),
         "score": score(summary, sla, server),
+        "events": events(result),
     }
     report["grade"] = grade(report["score"]["overall"])
     report["recommendations"] = recommendations(report)

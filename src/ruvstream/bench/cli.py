@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ruvstream.bench import analysis, report
+from ruvstream.bench.deployment import RegionalDeployment
 from ruvstream.bench.loadgen import LoadResult
 from ruvstream.bench.peers_cli import peers
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
@@ -140,6 +141,20 @@ def _progress_printer(bar: Progress, task: Any, seconds: float) -> Any:
     multiple=True,
     help="Extra `ruvstream serve` argument for the node started here (repeatable).",
 )
+@click.option(
+    "--regions",
+    type=int,
+    default=0,
+    help="Start N regions (2-4) behind a router here; enables the failover scenarios.",
+)
+@click.option("--nodes-per-region", type=int, default=1, show_default=True)
+@click.option(
+    "--failure-mode",
+    type=click.Choice(["kill", "pause"]),
+    default="kill",
+    show_default=True,
+    help="kill: SIGKILL then restart; pause: SIGSTOP then SIGCONT.",
+)
 def run_command(
     scenario: str,
     url: str | None,
@@ -159,11 +174,19 @@ def run_command(
     price_per_hour: float,
     force: bool,
     node_args: tuple[str, ...],
+    regions: int,
+    nodes_per_region: int,
+    failure_mode: str,
 ) -> None:
     """Run SCENARIO and write result.json, timeline.csv, report.md, dashboard.html."""
     scale = LocalScale(stream_scale=stream_scale, rate_scale=rate_scale, seconds=seconds)
     with ExitStack() as stack:
-        if url is None:
+        deployment = None
+        if regions:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            deployment = RegionalDeployment(work, regions, nodes_per_region, failure_mode)
+            url = stack.enter_context(deployment).url
+        elif url is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             url = stack.enter_context(spawned_node(data_dir, *node_args))
         config = RunConfig(
@@ -181,7 +204,7 @@ def run_command(
             streams,
             rate,
             price_per_hour,
-            spawned=bool(stack),
+            spawned=bool(stack) and deployment is None,
             force=force,
         )
         columns = (
@@ -193,7 +216,8 @@ def run_command(
         try:
             with Progress(*columns, console=console, transient=True) as bar:
                 task = bar.add_task(scenario, total=seconds, summary="")
-                result, run_dir = run(config, _progress_printer(bar, task, seconds))
+                progress = _progress_printer(bar, task, seconds)
+                result, run_dir = run(config, progress, deployment)
         except ScenarioUnavailableError as exc:
             console.print(f"[yellow]{exc}[/]")
             raise SystemExit(2) from exc
@@ -216,6 +240,9 @@ def _print_summary(result: dict[str, Any], run_dir: Path | None) -> None:
         f"max {lat['max']:.2f} ms  recall {s['recall']:.4f}  "
         f"server searches {s['server_searches']:.0f}"
     )
+    for phase in (result.get("failures") or {}).get("phases", []):
+        served = "  ".join(f"{r} {n:.0f}" for r, n in phase["served"].items())
+        out.print(f"t={phase['from']:.1f}s after {phase['after']}: {served}")
     if run_dir is not None:
         out.print(f"results in {run_dir}")
 

@@ -108,6 +108,11 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"- t={x['t']:.0f}s {x['kind']} ({x['severity']}): {x['value']:.3g} > {x['threshold']:.3g}"
         for x in a["anomalies"]
     ] or ["- none"]
+    for phase in (result.get("failures") or {}).get("phases", []):
+        if not lines[-1].startswith("- after"):
+            lines += ["", "## Failures: answers per region", ""]
+        served = ", ".join(f"{r} {n:.0f}" for r, n in phase["served"].items())
+        lines.append(f"- after {phase['after']} (t={phase['from']:.1f}s): {served}")
     lines += ["", "## Recommendations", ""] + [f"- {r}" for r in a["recommendations"]]
     return "\n".join(lines) + "\n"
 

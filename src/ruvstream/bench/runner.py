@@ -1,10 +1,14 @@
 """Run one scenario end to end against a node and assemble its result.
 
-Order: check the scenario's needs, load the dataset (ground truth from the
-cache), prepare the collection, then drive the load while scraping the
-node's ``/metrics``; finally set the client's counts beside the server's,
+Order: check the scenario's needs (against what the deployment, if any,
+provides), load the dataset (ground truth from the cache), prepare the
+collection (on every node of a deployment, else through ``url``), then
+drive the load while scraping ``/metrics``; finally set the client's counts beside the server's,
 compute recall, analyse, and write JSON, CSV, Markdown and the dashboard
-into ``out_dir/<run id>/``.
+into ``out_dir/<run id>/``. With a deployment the load targets its router
+and a ``FailureInjector`` carries out the scenario's failures meanwhile;
+the result then holds ``failures`` (events as run, answers per region per
+phase).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import datetime as dt
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 
 from ruvstream.bench import datasets
 from ruvstream.bench.analysis import analyze
+from ruvstream.bench.failures import Failable, FailureInjector, plan_failures
 from ruvstream.bench.histograms import summarize
 from ruvstream.bench.loadgen import LoadGenerator, LoadResult, Progress, Workload
 from ruvstream.bench.report import write_outputs
@@ -29,10 +34,18 @@ from ruvstream.bench.streams import StreamPool, raise_file_limit
 from ruvstream.bench.target import check_loopback, prepare
 from ruvstream.bench.transports import make, speaks_http2
 
-__all__ = ["AVAILABLE", "RunConfig", "ScenarioUnavailableError", "execute", "run"]
+__all__ = ["AVAILABLE", "Deployment", "RunConfig", "ScenarioUnavailableError", "execute", "run"]
 
 # What this deployment can provide today; scenarios needing more are refused.
 AVAILABLE: frozenset[str] = frozenset({"spawn"})
+
+
+class Deployment(Failable, Protocol):
+    """Regions and a router started for the run (``deployment.RegionalDeployment``)."""
+
+    provides: frozenset[str]
+
+    async def load(self, collection: str, data: datasets.Dataset) -> None: ...
 
 
 class ScenarioUnavailableError(RuntimeError):
@@ -65,9 +78,9 @@ class RunConfig:
     seed: int = 0
 
 
-def _scenario(config: RunConfig) -> Scenario:
+def _scenario(config: RunConfig, extra: frozenset[str] = frozenset()) -> Scenario:
     scenario = get_scenario(config.scenario)
-    have = AVAILABLE if config.spawned else AVAILABLE - {"spawn"}
+    have = (AVAILABLE if config.spawned else AVAILABLE - {"spawn"}) | extra
     missing = [r for r in scenario.requires if r not in have]
     if missing and not config.force:
         raise ScenarioUnavailableError(
@@ -87,13 +100,20 @@ def _shape(scenario: Scenario, config: RunConfig) -> LocalShape:
     return shape
 
 
-async def execute(config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
+async def execute(
+    config: RunConfig, progress: Progress | None = None, deployment: Deployment | None = None
+) -> dict[str, Any]:
     """Run the scenario and return the result dictionary (not yet written)."""
+    if deployment is not None:
+        config = replace(config, url=deployment.url)
     check_loopback(config.url)
-    scenario = _scenario(config)
+    scenario = _scenario(config, deployment.provides if deployment else frozenset())
     shape = _shape(scenario, config)
     data = await asyncio.to_thread(datasets.load, config.dataset, config.queries, config.k)
-    await prepare(config.url, config.collection, data)
+    if deployment is not None:
+        await deployment.load(config.collection, data)
+    else:
+        await prepare(config.url, config.collection, data)
     raise_file_limit()
     notes: list[str] = []
     if scenario.protocol == "http2" and not await speaks_http2(config.url):
@@ -121,6 +141,11 @@ async def execute(config: RunConfig, progress: Progress | None = None) -> dict[s
     scraping = asyncio.create_task(scraper.run(stop))
     await asyncio.sleep(0)
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    injector = None
+    if deployment is not None:
+        injector = FailureInjector(deployment, plan_failures(shape, deployment.regions))
+    start = time.perf_counter()
+    injecting = asyncio.create_task(injector.run(start)) if injector else None
     try:
         result = await generator.run(
             shape,
@@ -134,8 +159,14 @@ async def execute(config: RunConfig, progress: Progress | None = None) -> dict[s
         stop.set()
         await scraping
         await transport.aclose()
+        if injecting is not None and injector is not None:
+            await injecting  # a recovery planned past the end still runs: nodes come back
+            await injector.finish(start)
     out = assemble(config, scenario, shape, data, result, scraper, started_at)
     out["notes"] = notes
+    if injector is not None and deployment is not None:
+        out["failures"] = {"regions": list(deployment.regions), **injector.to_json()}
+        out["analysis"] = analyze(out)
     return out
 
 
@@ -214,9 +245,11 @@ def assemble(
     return result
 
 
-def run(config: RunConfig, progress: Progress | None = None) -> tuple[dict[str, Any], Path]:
+def run(
+    config: RunConfig, progress: Progress | None = None, deployment: Deployment | None = None
+) -> tuple[dict[str, Any], Path]:
     """Execute and write the outputs; returns the result and the run directory."""
-    result = asyncio.run(execute(config, progress))
+    result = asyncio.run(execute(config, progress, deployment))
     run_dir = config.out_dir / result["run_id"]
     write_outputs(result, run_dir)
     return result, run_dir

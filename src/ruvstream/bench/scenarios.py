@@ -75,6 +75,7 @@ class Scenario:
     burst: Burst | None = None
     requires: tuple[str, ...] = ()
     failures_at_min: tuple[float, ...] = ()
+    outage_min: float = 0.0  # how long each failed region stays down (0: till the end)
     regions: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
 
@@ -228,6 +229,7 @@ SCENARIOS: dict[str, Scenario] = {
             SLA(100, 1.0, 99.0),
             requires=("regions", "router", "failures"),
             failures_at_min=(15,),
+            outage_min=10,
             tags=("failover",),
         ),
         Scenario(
@@ -239,6 +241,7 @@ SCENARIOS: dict[str, Scenario] = {
             SLA(150, 2.0, 98.0),
             requires=("regions", "router", "failures"),
             failures_at_min=(15, 30),
+            outage_min=20,
             tags=("failover", "multi-region"),
         ),
         Scenario(
