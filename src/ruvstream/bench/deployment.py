@@ -21,9 +21,9 @@ from pathlib import Path
 from types import TracebackType
 
 from ruvstream.bench import datasets
-from ruvstream.bench.router_process import RouterProcess
 from ruvstream.bench.target import prepare
 from ruvstream.testing import NodeProcess, running_node
+from ruvstream.testing.router import RouterProcess
 
 __all__ = ["REGION_NAMES", "RegionalDeployment"]
 

@@ -1,8 +1,8 @@
 """The system under test: a node given by URL, or one started here on loopback.
 
-``spawned_node`` runs ``python -m ruvstream serve`` on 127.0.0.1 port 0 in a
-fresh data dir and yields its URL once ``/ready`` answers; it stops the node
-with SIGTERM (which drains) when the run ends. ``prepare`` creates the
+``spawned_node`` runs ``ruvstream serve`` on 127.0.0.1 port 0 in a fresh data
+dir and yields its URL once ``/ready`` answers; it stops the node with SIGTERM
+(which drains) when the run ends. ``prepare`` creates the
 benchmark collection and loads the dataset's base vectors unless the node
 already holds exactly that collection.
 """
@@ -10,9 +10,6 @@ already holds exactly that collection.
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +18,7 @@ import httpx
 import numpy as np
 
 from ruvstream.bench.datasets import Dataset
+from ruvstream.testing import running_node
 
 __all__ = ["check_loopback", "prepare", "spawned_node"]
 
@@ -35,53 +33,10 @@ def check_loopback(url: str) -> None:
 
 
 @contextlib.contextmanager
-def spawned_node(data_dir: Path, *args: str, start_timeout: float = 60.0) -> Iterator[str]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port_file = data_dir / "port"
-    port_file.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "ruvstream",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--port-file",
-        str(port_file),
-        "--log-level",
-        "warning",
-        *args,
-    ]
-    with (data_dir / "node.log").open("ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield _wait_ready(process, port_file, time.monotonic() + start_timeout)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_ready(process: subprocess.Popen[bytes], port_file: Path, deadline: float) -> str:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the node exited with {process.returncode}")
-        text = port_file.read_text().strip() if port_file.exists() else ""
-        if text:
-            url = f"http://127.0.0.1:{int(text)}"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
-                    return url
-        time.sleep(0.05)
-    raise TimeoutError("the node did not become ready")
+def spawned_node(data_dir: Path, *args: str) -> Iterator[str]:
+    """A node process on 127.0.0.1 (``ruvstream.testing.running_node``); yields its URL."""
+    with running_node(data_dir, args=args) as node:
+        yield node.url
 
 
 async def prepare(url: str, collection: str, data: Dataset, *, recreate: bool = False) -> int:

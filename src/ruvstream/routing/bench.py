@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,6 +28,7 @@ import aiohttp
 import numpy as np
 import orjson
 
+from ruvstream.testing.router import RouterProcess
 from ruvstream.testing.server import running_node
 
 __all__ = ["main"]
@@ -44,24 +43,17 @@ def _percentile(samples: list[float], q: float) -> float:
 
 @contextmanager
 def _router(node_url: str, workdir: Path) -> Iterator[str]:
-    port_file = workdir / "router.port"
-    command = [
-        sys.executable, "-m", "ruvstream.routing.cli", "--port", "0",
-        "--port-file", str(port_file), "--node", f"local={node_url}",
-        "--default-region", "local", "--anonymous-tier", "premium", "--log-level", "warning",
-        "--max-inflight", "100000",
-    ]  # fmt: skip
-    process = subprocess.Popen(command)
+    router = RouterProcess(
+        workdir / "router",
+        [("local", node_url, "local")],
+        "local",
+        args=("--max-inflight", "100000"),
+    )
+    router.start()
     try:
-        deadline = time.monotonic() + 30
-        while not port_file.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the router did not start")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port_file.read_text()}"
+        yield router.url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        router.stop()
 
 
 async def _seed(session: aiohttp.ClientSession, url: str, rng: np.random.Generator) -> None:

@@ -9,7 +9,6 @@ reconnect find the node where it was.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -18,11 +17,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from ruvstream.testing.process import START_TIMEOUT, await_port, await_ready, launch, stop
 
 __all__ = ["NodeProcess", "running_node"]
-
-START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -75,38 +72,15 @@ class NodeProcess:
         ]
         if self.node_id:
             command += ["--node-id", self.node_id]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(self.env or {})},
-            )
+        self.process = launch(command, self.log_path, self.env)
         deadline = time.monotonic() + START_TIMEOUT
-        while not port_file.exists():
-            self._check_alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"node did not listen within {START_TIMEOUT}s")
-            time.sleep(0.02)
-        self.port = int(port_file.read_text())
+        self.port = await_port(self.process, port_file, self.log_path, deadline)
         self.wait_ready(deadline)
 
     def wait_ready(self, deadline: float | None = None) -> None:
+        assert self.process is not None and self.log_path is not None
         deadline = deadline or time.monotonic() + START_TIMEOUT
-        while True:
-            self._check_alive()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError("node did not become ready")
-            time.sleep(0.02)
-
-    def _check_alive(self) -> None:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            tail = self.log_path.read_text()[-3000:] if self.log_path else ""
-            raise RuntimeError(f"node exited with {self.process.returncode}:\n{tail}")
+        await_ready(self.process, self.url, self.log_path, deadline)
 
     def kill(self) -> None:
         """SIGKILL: no drain, no flush, no snapshot."""
@@ -136,11 +110,8 @@ class NodeProcess:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.resume()
-        try:
-            self.terminate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        self.resume()  # a paused process cannot drain
+        stop(self.process)
 
 
 @contextlib.contextmanager
