@@ -55,7 +55,10 @@ class StorageSettings:
 class BatchSettings:
     window_ms: float = 0.5
     max_batch: int = 64
-    search_threads: int = 2
+    search_threads: int = 1
+    """Batches searched at once. Each one spreads over cores / search_threads
+    OpenMP threads; one batch over every core beat two single-core batches
+    side by side, because two index threads fight the event loop for the GIL."""
 
 
 @dataclass(frozen=True, slots=True)

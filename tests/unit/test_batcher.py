@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -91,3 +93,59 @@ async def test_on_batch_reports_sizes_and_worker_recovers_after_error() -> None:
     assert await batcher.submit(2) == 20
     await batcher.close()
     assert seen == recorder.sizes
+
+
+async def test_a_batch_leaves_part_of_a_backlog_for_the_next_call() -> None:
+    """Taking half the queue keeps the index busy while the loop answers the last batch."""
+    recorder = Recorder()
+    recorder.gate.clear()
+    batcher: MicroBatcher[int, int] = MicroBatcher(recorder, window=0.0, max_batch=64)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0.05)
+    rest = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 21)]
+    await asyncio.sleep(0.05)
+    recorder.gate.set()
+    assert await first == 0
+    assert await asyncio.gather(*rest) == [i * 10 for i in range(1, 21)]
+    await batcher.close()
+    assert recorder.sizes[:3] == [1, 10, 5], "half of 20 queued, then half of the 10 left"
+    assert sum(recorder.sizes) == 21
+
+
+async def test_several_workers_each_get_a_share() -> None:
+    lock = threading.Lock()
+    active = [0, 0]  # now, most at once
+
+    def slow(batch: Sequence[int]) -> list[int | BaseException]:
+        with lock:
+            active[0] += 1
+            active[1] = max(active)
+        time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return [x * 10 for x in batch]
+
+    pool = ThreadPoolExecutor(2)
+    batcher: MicroBatcher[int, int] = MicroBatcher(
+        slow, window=0.01, max_batch=64, executor=pool, concurrency=2
+    )
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(12)))
+    await batcher.close()
+    pool.shutdown()
+    assert results == [i * 10 for i in range(12)]
+    assert active[1] == 2, "a backlog is split between the workers, not taken by one"
+
+
+async def test_a_caller_that_gave_up_costs_no_index_time() -> None:
+    recorder = Recorder()
+    recorder.gate.clear()
+    batcher: MicroBatcher[int, int] = MicroBatcher(recorder, window=0.0, max_batch=64)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0.05)
+    abandoned = batcher.submit_nowait(1)
+    kept = batcher.submit_nowait(2)
+    abandoned.cancel()
+    recorder.gate.set()
+    assert await first == 0 and await kept == 20
+    await batcher.close()
+    assert sum(recorder.sizes) == 2, "the cancelled request never reached the batch function"

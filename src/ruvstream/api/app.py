@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Mount, WebSocketRoute
 
 from ruvstream.api import ops, rest
 from ruvstream.api.admission import AdmissionMiddleware
+from ruvstream.api.fastlane import FastLane
 from ruvstream.api.state import ServingState
 from ruvstream.api.websocket import websocket_endpoint
 from ruvstream.config import Settings
@@ -62,7 +63,10 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/v1/ws", websocket_endpoint),
             *_replication_routes(),
         ],
-        middleware=[Middleware(AdmissionMiddleware, state=state)],
+        middleware=[
+            Middleware(AdmissionMiddleware, state=state),
+            Middleware(FastLane, state=state),
+        ],
         lifespan=lifespan,
     )
     app.state.serving = state

@@ -52,7 +52,7 @@ def _int(body: dict[str, Any], key: str, default: int | None, low: int, high: in
         raise InvalidParameterError(
             f"{key} must be an integer in [{low}, {high}]", field=key, value=value
         )
-    return value
+    return int(value)
 
 
 def parse_search(body: dict[str, Any], spec: CollectionSpec) -> SearchRequest:

@@ -1,8 +1,10 @@
 """GET /v1/ws: one socket, many concurrent requests, pushed subscription events.
 
-Every client frame is handled in its own task, so a slow search never holds
-up a ping or a write on the same socket; replies leave through one writer
-task (frames never interleave) and carry the request's ``id``. A bad frame
+Every client frame runs concurrently with the others, so a slow search never
+holds up a ping or a write on the same socket: a search is queued on the
+batcher and answered from its future's callback (no task per search, the
+commonest frame), every other op runs in its own task. Replies leave through
+one writer task (frames never interleave) and carry the request's ``id``. A bad frame
 gets an error frame, never a closed socket. The server's WebSocket pings
 (``ws_ping_interval``) keep idle sockets alive through proxies.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -27,6 +30,7 @@ from ruvstream.api.codec import (
 )
 from ruvstream.api.errors import error_frame
 from ruvstream.api.state import ServingState
+from ruvstream.engine.collection import Collection, FoundSlots
 from ruvstream.engine.node import Node
 from ruvstream.engine.subscriptions import Subscription
 from ruvstream.errors import (
@@ -52,7 +56,8 @@ class WebSocketSession:
         self.node = node
         self.limit = state.settings.limits.max_inflight_per_connection
         self.outbox: asyncio.Queue[bytes | object] = asyncio.Queue()
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Future[Any]] = set()
+        """Requests in flight: tasks, and the batcher futures of searches."""
         self.subscriptions: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
         self.closing = False
 
@@ -132,9 +137,50 @@ class WebSocketSession:
                 )
                 self.node.metrics.rejected.labels("inflight_per_connection").inc()
                 continue
+            if frame.get("op") == "search":
+                self._start_search(request_id, frame)
+                continue
             task = asyncio.create_task(self._handle(request_id, frame))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+
+    def _start_search(self, request_id: Any, frame: dict[str, Any]) -> None:
+        node = self.node
+        try:
+            name = frame.get("collection")
+            if not isinstance(name, str):
+                raise InvalidParameterError("collection is required", field="collection")
+            collection = node.collection(name)
+            pending = node.submit_search(name, parse_search(frame, collection.spec))
+        except Exception as exc:
+            node.metrics.ws_frames.labels("search", "error").inc()
+            self.send(error_frame(request_id, exc))
+            return
+        self.tasks.add(pending)
+        started = time.perf_counter()
+
+        def answer(done: asyncio.Future[FoundSlots]) -> None:
+            self.tasks.discard(done)
+            if done.cancelled():
+                return
+            if (exc := done.exception()) is not None:
+                reply, outcome = error_frame(request_id, exc), "error"
+            else:
+                node.metrics.observe_search(name, time.perf_counter() - started)
+                reply, outcome = self._result(request_id, done.result(), collection), "ok"
+            node.metrics.ws_frames.labels("search", outcome).inc()
+            self.send(reply)
+
+        pending.add_done_callback(answer)
+
+    @staticmethod
+    def _result(request_id: Any, found: FoundSlots, collection: Collection) -> dict[str, Any]:
+        return {
+            "id": request_id,
+            "type": "result",
+            "hits": [hit_json(h) for h in found.hits()],
+            "version": collection.change_count,
+        }
 
     async def _handle(self, request_id: Any, frame: dict[str, Any]) -> None:
         op = frame.get("op")
@@ -148,6 +194,7 @@ class WebSocketSession:
         self.send(reply)
 
     async def _dispatch(self, request_id: Any, op: Any, frame: dict[str, Any]) -> dict[str, Any]:
+        """Every op but search, which ``_start_search`` answers without a task."""
         node = self.node
         if op == "ping":
             return {"id": request_id, "type": "pong"}
@@ -159,14 +206,6 @@ class WebSocketSession:
         if not isinstance(name, str):
             raise InvalidParameterError("collection is required", field="collection")
         collection = node.collection(name)
-        if op == "search":
-            hits = await node.search(name, parse_search(frame, collection.spec))
-            return {
-                "id": request_id,
-                "type": "result",
-                "hits": [hit_json(h) for h in hits],
-                "version": collection.change_count,
-            }
         key = str(frame.get("idempotency_key") or "")
         if op in ("upsert", "delete") and (done := node.idempotency.get(name, key)):
             return {

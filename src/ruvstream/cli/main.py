@@ -26,6 +26,9 @@ from ruvstream.config import (
 
 __all__ = ["main", "settings_from_options"]
 
+_BATCH = BatchSettings()
+_LIMITS = LimitSettings()
+
 _SUBCOMMANDS = {
     "router": "ruvstream.routing.cli:router",
     "bench": "ruvstream.bench.cli:bench",
@@ -64,12 +67,27 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             default="batch",
             show_default=True,
         ),
-        click.option("--batch-window-ms", type=float, default=0.5, show_default=True),
-        click.option("--max-batch", type=int, default=64, show_default=True),
-        click.option("--search-threads", type=int, default=2, show_default=True),
-        click.option("--max-connections", type=int, default=10_000, show_default=True),
-        click.option("--max-inflight-per-conn", type=int, default=256, show_default=True),
-        click.option("--max-payload-bytes", type=int, default=64 * 1024 * 1024, show_default=True),
+        click.option("--batch-window-ms", type=float, default=_BATCH.window_ms, show_default=True),
+        click.option("--max-batch", type=int, default=_BATCH.max_batch, show_default=True),
+        click.option(
+            "--search-threads",
+            type=int,
+            default=_BATCH.search_threads,
+            show_default=True,
+            help="Batches searched at once; each uses cores / this many OpenMP threads.",
+        ),
+        click.option(
+            "--max-connections", type=int, default=_LIMITS.max_connections, show_default=True
+        ),
+        click.option(
+            "--max-inflight-per-conn",
+            type=int,
+            default=_LIMITS.max_inflight_per_connection,
+            show_default=True,
+        ),
+        click.option(
+            "--max-payload-bytes", type=int, default=_LIMITS.max_payload_bytes, show_default=True
+        ),
         click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
         click.option("--drain-seconds", type=float, default=10.0, show_default=True),
         click.option(

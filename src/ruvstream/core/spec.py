@@ -32,7 +32,7 @@ def _int_in(body: dict[str, Any], key: str, default: int, low: int, high: int) -
         raise InvalidParameterError(
             f"{key} must be an integer in [{low}, {high}]", field=key, value=value
         )
-    return value
+    return int(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,10 +30,10 @@ from ruvstream.core.hlc import Version
 from ruvstream.core.records import RecordData, vector_from_bytes
 from ruvstream.core.rwlock import ReadWriteLock
 from ruvstream.core.spec import CollectionSpec
-from ruvstream.index.base import Allowed, Matrix
+from ruvstream.index.base import Allowed, Matrix, SearchResult
 from ruvstream.index.hnsw import HnswIndex
 
-__all__ = ["AppliedUpsert", "Collection", "Hit", "SearchRequest", "StoredRecord"]
+__all__ = ["AppliedUpsert", "Collection", "FoundSlots", "Hit", "SearchRequest", "StoredRecord"]
 
 _COMPACT_MIN_REMOVED = 1000
 _CACHED_MASKS = 32
@@ -46,6 +46,42 @@ class Hit(NamedTuple):
     id: str
     score: float
     metadata: dict[str, Any]
+
+
+class FoundSlots:
+    """One query's answer as the index gave it: scores and slots.
+
+    ``hits()`` maps slots to ids through the slot table of the moment of the
+    search and skips records deleted since, so it may run later, on another
+    thread, without a lock.
+    """
+
+    __slots__ = ("_collection", "_k", "_scores", "_slot_ids", "_slots")
+
+    def __init__(
+        self,
+        collection: Collection,
+        slot_ids: list[str | None],
+        scores: Matrix,
+        slots: np.ndarray[Any, Any],
+        k: int,
+    ) -> None:
+        self._collection = collection
+        self._slot_ids = slot_ids
+        self._scores = scores
+        self._slots = slots
+        self._k = k
+
+    def hits(self) -> list[Hit]:
+        k, slot_ids, metadata = self._k, self._slot_ids, self._collection._live_metadata
+        hits: list[Hit] = []
+        for score, slot in zip(self._scores[:k].tolist(), self._slots[:k].tolist(), strict=True):
+            if slot < 0:
+                break
+            record_id = slot_ids[slot]
+            if record_id is not None and (meta := metadata(record_id)) is not None:
+                hits.append(Hit(record_id, score, meta))
+        return hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,27 +167,36 @@ class Collection:
     def version_of(self, record_id: str) -> Version | None:
         return self._versions.get(record_id) or self._tombstones.get(record_id)
 
-    def search_many(self, requests: Sequence[SearchRequest]) -> list[list[Hit] | BaseException]:
-        """Answer many searches in as few index calls as possible.
+    def search_many(self, requests: Sequence[SearchRequest]) -> list[list[Hit]]:
+        """Answer many searches in as few index calls as possible."""
+        return [found.hits() for found in self.search_slots(requests)]
+
+    def search_slots(self, requests: Sequence[SearchRequest]) -> list[FoundSlots]:
+        """The index part of ``search_many``: slots and scores, not yet hits.
 
         Unfiltered queries with the same ``ef`` share one batched call (with
         the largest k, truncated per query); filtered ones go one by one.
+        Turning slots into hits is Python work under the GIL, so the node
+        does it on the event loop and its index thread goes straight back to
+        the index.
         """
-        results: list[list[Hit] | BaseException] = [[] for _ in requests]
+        found: dict[int, FoundSlots] = {}
         groups: dict[int | None, list[int]] = {}
         with self._lock.read():
+            slot_ids = self._slot_ids  # compaction swaps the list, never edits its mapping
             for i, request in enumerate(requests):
                 if request.predicate is None:
                     groups.setdefault(request.ef, []).append(i)
                 else:
-                    results[i] = self._search_filtered(request)
+                    scores, slots = self._search_filtered(request)
+                    found[i] = FoundSlots(self, slot_ids, scores[0], slots[0], request.k)
             for ef, members in groups.items():
                 queries = np.stack([requests[i].vector for i in members])
                 k = max(requests[i].k for i in members)
                 scores, slots = self._index.search(queries, k, ef=ef)
                 for row, i in enumerate(members):
-                    results[i] = self._hits(scores[row], slots[row], requests[i].k)
-        return results
+                    found[i] = FoundSlots(self, slot_ids, scores[row], slots[row], requests[i].k)
+        return [found[i] for i in range(len(requests))]
 
     def _allowed(self, predicate: Predicate, key: str | None) -> Allowed:
         """The slots whose metadata passes the filter: a Python pass over every
@@ -173,23 +218,15 @@ class Collection:
                     self._masks.popitem(last=False)
         return allowed
 
-    def _search_filtered(self, request: SearchRequest) -> list[Hit]:
+    def _search_filtered(self, request: SearchRequest) -> SearchResult:
         assert request.predicate is not None
         allowed = self._allowed(request.predicate, request.filter_key)
-        scores, slots = self._index.search(
+        return self._index.search(
             request.vector[None, :], request.k, ef=request.ef, allowed=allowed
         )
-        return self._hits(scores[0], slots[0], request.k)
 
-    def _hits(self, scores: Matrix, slots: np.ndarray[Any, Any], k: int) -> list[Hit]:
-        hits: list[Hit] = []
-        for score, slot in zip(scores[:k].tolist(), slots[:k].tolist(), strict=True):
-            if slot < 0:
-                break
-            record_id = self._slot_ids[slot]
-            if record_id is not None:
-                hits.append(Hit(record_id, score, self._metadata.get(record_id, {})))
-        return hits
+    def _live_metadata(self, record_id: str) -> dict[str, Any] | None:
+        return self._metadata.get(record_id)
 
     # -- writes ----------------------------------------------------------------
     def _newer(self, record_id: str, version: Version) -> bool:

@@ -31,7 +31,7 @@ from ruvstream.core.hlc import LOGICAL_BITS, HybridLogicalClock, physical_ms
 from ruvstream.core.records import OpKind, OpRecord, RecordData, encode_op
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.apply import Catalog, Outcome, apply_op
-from ruvstream.engine.collection import Collection, Hit, SearchRequest
+from ruvstream.engine.collection import Collection, FoundSlots, Hit, SearchRequest
 from ruvstream.engine.idempotency import IdempotencyTable, answer_for
 from ruvstream.engine.recovery import recover, write_snapshot
 from ruvstream.engine.subscriptions import Subscription, SubscriptionHub
@@ -63,7 +63,7 @@ class Node:
         self.idempotency = IdempotencyTable(self.clock, settings.limits.idempotency_ttl_seconds)
         self.started_at = self.clock.now()
         self._listeners: list[WriteListener] = []
-        self._batchers: dict[str, MicroBatcher[SearchRequest, list[Hit]]] = {}
+        self._batchers: dict[str, MicroBatcher[SearchRequest, FoundSlots]] = {}
         # OpenMP's thread count is per calling thread: each index thread sets its own,
         # so that index threads x OpenMP threads = cores (more would oversubscribe).
         threads = max(1, settings.batch.search_threads)
@@ -156,22 +156,27 @@ class Node:
         }
 
     async def search(self, name: str, request: SearchRequest) -> list[Hit]:
+        started = time.perf_counter()
+        found = await self.submit_search(name, request)
+        self.metrics.observe_search(name, time.perf_counter() - started)
+        return found.hits()
+
+    def submit_search(self, name: str, request: SearchRequest) -> asyncio.Future[FoundSlots]:
+        """Queue a search without a task of its own; ``hits()`` of the result
+        runs on the event loop. Callers that time it report ``observe_search``."""
         self.collection(name)
         batcher = self._batchers.get(name)
         if batcher is None:
             batcher = self._batchers[name] = self._new_batcher(name)
-        started = time.perf_counter()
-        hits = await batcher.submit(request)
-        self.metrics.observe_search(name, time.perf_counter() - started)
-        return hits
+        return batcher.submit_nowait(request)
 
-    def _new_batcher(self, name: str) -> MicroBatcher[SearchRequest, list[Hit]]:
-        def run(requests: Sequence[SearchRequest]) -> list[list[Hit] | BaseException]:
+    def _new_batcher(self, name: str) -> MicroBatcher[SearchRequest, FoundSlots]:
+        def run(requests: Sequence[SearchRequest]) -> Sequence[FoundSlots | BaseException]:
             collection = self.catalog.collections.get(name)
             if collection is None:
                 gone = CollectionNotFoundError(f"collection {name!r} was dropped", collection=name)
                 return [gone for _ in requests]
-            return collection.search_many(requests)
+            return collection.search_slots(requests)
 
         return MicroBatcher(
             run,
@@ -186,11 +191,8 @@ class Node:
         """A search that skips the batcher (used to seed subscriptions)."""
         collection = self.collection(name)
         loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(self._executor, collection.search_many, [request])
-        result = results[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        found = await loop.run_in_executor(self._executor, collection.search_slots, [request])
+        return found[0].hits()
 
     async def subscribe(
         self, name: str, query: SearchRequest, min_score: float | None

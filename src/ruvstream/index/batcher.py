@@ -1,17 +1,21 @@
 """Micro-batching: concurrent requests coalesce into one call off the event loop.
 
-A single worker per batcher drains whatever has queued, waits ``window``
-seconds once for stragglers when the batch is not yet full, and hands the
-batch to an executor. At most ``concurrency`` batches run at once (one per
-index thread); while they run, new requests queue up and form the next
-batch, so under load batches grow by themselves and an idle request waits at
-most ``window``.
+Requests wait in a queue shared with up to ``concurrency`` drain workers
+running in the executor. A worker takes up to ``max_batch`` requests, runs
+them as one call, posts the results back to the loop and takes the next
+batch straight away, so under load the index threads never wait for the
+event loop to hand them work, and batches grow by themselves while a call
+runs. A worker started on an idle batcher first waits ``window`` seconds
+for stragglers; that is the most an idle request waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Generic, TypeVar
@@ -38,66 +42,84 @@ class MicroBatcher(Generic[Req, Res]):
         self._max_batch = max_batch
         self._executor = executor
         self._on_batch = on_batch
-        self._queue: asyncio.Queue[tuple[Req, asyncio.Future[Res]]] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
         self._concurrency = max(1, concurrency)
-        self._running: set[asyncio.Task[None]] = set()
+        self._lock = threading.Lock()  # guards _queue and _workers across threads
+        self._queue: deque[tuple[Req, asyncio.Future[Res]]] = deque()
+        self._workers = 0
+        self._running: set[asyncio.Future[None]] = set()
+        self._closed = False
 
     async def submit(self, request: Req) -> Res:
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._work())
-        future: asyncio.Future[Res] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((request, future))
-        return await future
+        return await self.submit_nowait(request)
+
+    def submit_nowait(self, request: Req) -> asyncio.Future[Res]:
+        """Queue a request; the future resolves when its batch has run."""
+        if self._closed:
+            raise RuntimeError("the batcher is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Res] = loop.create_future()
+        with self._lock:
+            self._queue.append((request, future))
+            start = self._workers < self._concurrency
+            if start:
+                self._workers += 1
+        if start:
+            worker = loop.run_in_executor(self._executor, self._drain, loop)
+            self._running.add(worker)
+            worker.add_done_callback(self._running.discard)
+        return future
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
-        for task in list(self._running):
-            task.cancel()
-        while not self._queue.empty():
-            _, future = self._queue.get_nowait()
+        self._closed = True
+        with self._lock:
+            abandoned = list(self._queue)
+            self._queue.clear()
+        for _, future in abandoned:
             future.cancel()
+        if self._running:
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*self._running, return_exceptions=True)
 
-    def _drain(self, batch: list[tuple[Req, asyncio.Future[Res]]]) -> None:
-        while len(batch) < self._max_batch and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
+    def _take(self) -> list[tuple[Req, asyncio.Future[Res]]]:
+        """Up to ``max_batch`` live requests; an empty list retires this worker."""
+        with self._lock:
+            # Leave a share of the queue for the next call: while this batch runs,
+            # the loop answers the last one and its clients' next requests join
+            # what was left, so the index never waits for a whole cohort to turn
+            # around. With several workers this also gives each one work.
+            share = min(self._max_batch, -(-len(self._queue) // (self._concurrency + 1)))
+            batch: list[tuple[Req, asyncio.Future[Res]]] = []
+            while self._queue and len(batch) < max(1, share):
+                item = self._queue.popleft()
+                if not item[1].done():  # a caller that gave up costs no index time
+                    batch.append(item)
+            if not batch:  # only when the queue is empty too
+                self._workers -= 1
+            return batch
 
-    async def _work(self) -> None:
-        slots = asyncio.Semaphore(self._concurrency)
-        while True:
-            await slots.acquire()
-            batch = [await self._queue.get()]
-            self._drain(batch)
-            if len(batch) < self._max_batch and self._window > 0:
-                await asyncio.sleep(self._window)
-                self._drain(batch)
-            live = [(req, fut) for req, fut in batch if not fut.done()]
-            if not live:
-                slots.release()
-                continue
-            if self._on_batch is not None:
-                self._on_batch(len(live))
-            task = asyncio.get_running_loop().create_task(self._run(live))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-            task.add_done_callback(lambda _: slots.release())
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A worker (in the executor): run batches until the queue is empty."""
+        if self._window > 0 and len(self._queue) < self._max_batch:
+            time.sleep(self._window)  # started on an idle batcher: let stragglers join
+        while batch := self._take():
+            requests = [request for request, _ in batch]
+            try:
+                results: Sequence[Res | BaseException] = self._run_batch(requests)
+            except Exception as exc:  # the whole call failed: every caller hears why
+                results = [exc] * len(batch)
+            try:
+                loop.call_soon_threadsafe(self._deliver, batch, results)
+            except RuntimeError:  # the loop has closed: nobody is waiting any more
+                return
 
-    async def _run(self, live: list[tuple[Req, asyncio.Future[Res]]]) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            results = await loop.run_in_executor(
-                self._executor, self._run_batch, [req for req, _ in live]
-            )
-        except Exception as exc:  # the whole call failed: every caller hears why
-            for _, future in live:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (_, future), result in zip(live, results, strict=True):
+    def _deliver(
+        self,
+        batch: list[tuple[Req, asyncio.Future[Res]]],
+        results: Sequence[Res | BaseException],
+    ) -> None:
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
+        for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
             if isinstance(result, BaseException):

@@ -1,0 +1,102 @@
+"""The hot routes, answered in plain ASGI below admission and above Starlette.
+
+A JSON search (``POST /v1/collections/{name}/search`` without an event-stream
+``Accept``) and the ``/v1/ws`` socket are most of a node's traffic. Starlette's
+exception middleware, router and request objects cost more event-loop time
+per search than parsing the query does, and the loop is what a node runs out
+of first, so these two skip them. They keep everything else: admission runs
+before them, errors get the same answers, the same metrics are kept, and the
+answers are byte for byte those of the Starlette routes (which still serve
+every other request, and SSE searches).
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from ruvstream.api.codec import parse_json, parse_search
+from ruvstream.api.errors import error_response
+from ruvstream.api.state import ServingState
+from ruvstream.api.websocket import websocket_endpoint
+from ruvstream.errors import InvalidJsonError, PayloadTooLargeError, RuvstreamError
+
+__all__ = ["FastLane"]
+
+_SEARCH = re.compile(r"/v1/collections/([^/]+)/search")
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class _RouteName:
+    """What admission's latency histogram labels a fast-lane request with."""
+
+    path = "/v1/collections/{name}/search"
+
+
+class FastLane:
+    def __init__(self, app: ASGIApp, state: ServingState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http" and scope["method"] == "POST":
+            match = _SEARCH.fullmatch(scope["path"])
+            if match is not None and not _wants_event_stream(scope):
+                scope["route"] = _RouteName
+                await self._search(match.group(1), scope, receive, send)
+                return
+        elif kind == "websocket" and scope["path"] == "/v1/ws":
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await self.app(scope, receive, send)
+
+    async def _search(self, name: str, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            node = self.state.require_node()
+            collection = node.collection(name)
+            body = await self._read_body(receive)
+            request = parse_search(parse_json(body), collection.spec)
+            hits = await node.search(name, request)
+            payload = orjson.dumps(
+                {
+                    "hits": [{"id": h.id, "score": h.score, "metadata": h.metadata} for h in hits],
+                    "version": collection.change_count,
+                },
+                option=orjson.OPT_SERIALIZE_NUMPY,
+            )
+        except Exception as exc:
+            if isinstance(exc, RuvstreamError) and self.state.node is not None:
+                self.state.node.metrics.errors.labels(exc.code).inc()
+            await error_response(exc)(scope, receive, send)
+            return
+        headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        """The whole body, refused once past the payload limit (chunked bodies too)."""
+        limit = self.state.settings.limits.max_payload_bytes
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise InvalidJsonError("the client went away before the body was complete")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLargeError(f"the body is over the {limit}-byte limit", limit=limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _wants_event_stream(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"accept" and b"text/event-stream" in value:
+            return True
+    return False
