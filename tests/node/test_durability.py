@@ -144,3 +144,21 @@ def test_sigterm_drains_closes_websockets_with_1001_and_exits_0(tmp_path: Path) 
         assert snapshots, "a drained node leaves a snapshot"
         node.start()
         assert _present(node.url, ["kept"]) == []
+
+
+def test_a_second_node_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    with running_node(tmp_path / "node") as first:
+        httpx.put(f"{first.url}/v1/collections/kept", json={"dim": 2}).raise_for_status()
+        second = NodeProcess(tmp_path / "node")
+        second_log = tmp_path / "node" / "node.log"
+        try:
+            second.start()
+        except Exception:
+            pass
+        else:  # pragma: no cover - the point of the test
+            second.stop()
+            raise AssertionError("a second node started on a data dir already in use")
+        assert "is in use by another ruvstream node" in second_log.read_text()
+        assert httpx.get(f"{first.url}/v1/collections/kept").status_code == 200
+    with running_node(tmp_path / "node") as again:  # the lock went with the first node
+        assert httpx.get(f"{again.url}/v1/collections/kept").status_code == 200

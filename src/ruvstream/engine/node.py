@@ -37,6 +37,7 @@ from ruvstream.engine.recovery import recover, write_snapshot
 from ruvstream.engine.subscriptions import Subscription, SubscriptionHub
 from ruvstream.errors import CollectionExistsError, CollectionNotFoundError
 from ruvstream.index.batcher import MicroBatcher
+from ruvstream.storage.dirlock import DataDirLock
 from ruvstream.storage.snapshot import SnapshotStore
 from ruvstream.storage.wal import WriteAheadLog
 from ruvstream.telemetry import NodeMetrics
@@ -74,6 +75,7 @@ class Node:
             initargs=(max(1, (os.cpu_count() or 1) // threads),),
         )
         data = settings.storage.data_dir
+        self._dir_lock = DataDirLock(data)
         self.wal = WriteAheadLog(
             data / "wal",
             fsync=settings.storage.fsync,
@@ -132,6 +134,7 @@ class Node:
             await self.snapshot()
         await self.wal.close()
         self._executor.shutdown(wait=True)
+        self._dir_lock.release()
 
     def add_write_listener(self, listener: WriteListener) -> None:
         self._listeners.append(listener)
