@@ -52,7 +52,8 @@ class AdmissionMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            # A socket has no status to record: its every frame skips the wrapper.
+            await self.app(scope, receive, send_wrapper if protocol == "http" else send)
         finally:
             self.state.active -= 1
             if gauge is not None:

@@ -197,9 +197,11 @@ def serve(**options: object) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = settings_from_options(**options)
-    # Index threads return from GIL-free faiss calls and must win the GIL back from a
-    # busy event loop; at the default 5 ms switch interval every batch can wait that long.
-    sys.setswitchinterval(0.001)
+    # The index thread returns from each GIL-free faiss call needing the GIL for a
+    # moment, and both OpenMP threads idle until it gets it. A busy event loop gives
+    # it up only at the switch interval: 5 ms by default. Measured side by side,
+    # 20 us served about 7% (HTTP) to 20% (WebSocket) more searches than 1 ms.
+    sys.setswitchinterval(20e-6)
     try:
         import uvloop
     except ImportError:

@@ -56,7 +56,7 @@ class FoundSlots:
     thread, without a lock.
     """
 
-    __slots__ = ("_collection", "_k", "_scores", "_slot_ids", "_slots")
+    __slots__ = ("_collection", "_k", "_row", "_scores", "_slot_ids", "_slots")
 
     def __init__(
         self,
@@ -64,18 +64,21 @@ class FoundSlots:
         slot_ids: list[str | None],
         scores: Matrix,
         slots: np.ndarray[Any, Any],
+        row: int,
         k: int,
     ) -> None:
         self._collection = collection
         self._slot_ids = slot_ids
-        self._scores = scores
+        self._scores = scores  # the whole batch's: rows are cut on the loop, not here
         self._slots = slots
+        self._row = row
         self._k = k
 
     def hits(self) -> list[Hit]:
         k, slot_ids, metadata = self._k, self._slot_ids, self._collection._live_metadata
+        scores, slots = self._scores[self._row, :k].tolist(), self._slots[self._row, :k].tolist()
         hits: list[Hit] = []
-        for score, slot in zip(self._scores[:k].tolist(), self._slots[:k].tolist(), strict=True):
+        for score, slot in zip(scores, slots, strict=True):
             if slot < 0:
                 break
             record_id = slot_ids[slot]
@@ -189,13 +192,13 @@ class Collection:
                     groups.setdefault(request.ef, []).append(i)
                 else:
                     scores, slots = self._search_filtered(request)
-                    found[i] = FoundSlots(self, slot_ids, scores[0], slots[0], request.k)
+                    found[i] = FoundSlots(self, slot_ids, scores, slots, 0, request.k)
             for ef, members in groups.items():
                 queries = np.stack([requests[i].vector for i in members])
                 k = max(requests[i].k for i in members)
                 scores, slots = self._index.search(queries, k, ef=ef)
                 for row, i in enumerate(members):
-                    found[i] = FoundSlots(self, slot_ids, scores[row], slots[row], requests[i].k)
+                    found[i] = FoundSlots(self, slot_ids, scores, slots, row, requests[i].k)
         return [found[i] for i in range(len(requests))]
 
     def _allowed(self, predicate: Predicate, key: str | None) -> Allowed:

@@ -16,9 +16,9 @@ def prepare(vectors: Matrix, metric: str) -> Matrix:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if metric != "cosine":
         return vectors  # type: ignore[no-any-return]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]
     np.maximum(norms, np.float32(1e-12), out=norms)
-    unit: Matrix = np.ascontiguousarray(vectors / norms, dtype=np.float32)
+    unit: Matrix = vectors / norms
     return unit
 
 

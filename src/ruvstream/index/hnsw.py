@@ -57,6 +57,7 @@ class HnswIndex:
         self._index.hnsw.efSearch = ef_search
         self._live = np.zeros(1024, dtype=np.bool_)
         self._removed = 0
+        self._params: dict[int, Any] = {}
 
     # -- sizes -------------------------------------------------------------
     @property
@@ -119,8 +120,11 @@ class HnswIndex:
                 return self._exact(queries, k, mask)
         ef = max(ef or self.ef_search, k)
         if mask is None:
-            # Per-call parameters: concurrent searches may ask for different ef.
-            params = faiss.SearchParametersHNSW(efSearch=ef)
+            # Per-call parameters (concurrent searches may ask for different ef),
+            # built once per ef: faiss only reads them, so calls can share one.
+            params = self._params.get(ef)
+            if params is None:
+                params = self._params.setdefault(ef, faiss.SearchParametersHNSW(efSearch=ef))
             distances, slots = self._index.search(queries, k, params=params)
             return self._scores(distances), slots
         # A selector hides non-candidates from the results but not from the walk:
