@@ -156,16 +156,20 @@ class HnswIndex:
         return distances
 
     # -- maintenance -------------------------------------------------------
-    def compacted(self) -> tuple[HnswIndex, Slots]:
-        """A rebuilt index without tombstones, and old slot -> new slot (-1 if gone)."""
-        live_slots = np.flatnonzero(self.live).astype(np.int64)
-        fresh = HnswIndex(
+    def empty_like(self) -> HnswIndex:
+        """A new, empty index with this one's metric and parameters."""
+        return HnswIndex(
             self.dim,
             self.metric,
             m=self.m,
             ef_construction=self.ef_construction,
             ef_search=self.ef_search,
         )
+
+    def compacted(self) -> tuple[HnswIndex, Slots]:
+        """A rebuilt index without tombstones, and old slot -> new slot (-1 if gone)."""
+        live_slots = np.flatnonzero(self.live).astype(np.int64)
+        fresh = self.empty_like()
         remap = np.full(self.size, -1, dtype=np.int64)
         if len(live_slots):
             # Stored vectors are already unit length, so prepare() is a no-op for them.
