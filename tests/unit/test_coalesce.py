@@ -66,3 +66,19 @@ async def test_unwrap_flushes_and_hands_back_the_plain_transport() -> None:
     assert not isinstance(plain, CoalescingTransport)
     plain.close()
     peer.close()
+
+
+async def test_a_large_write_goes_out_at_once_and_in_order() -> None:
+    coalescing, sends, peer = await _pair()
+    big = b"x" * (128 * 1024)
+    coalescing.write(big)
+    assert sends == [big], "nothing pending: a large body is not held back"
+    coalescing.write(b"head")
+    coalescing.write(big)  # something is pending now: it waits its turn
+    assert len(sends) == 1
+    await asyncio.sleep(0)
+    assert sends[1] == b"head" + big
+    received = await _received(peer, 2 * len(big) + 4)
+    assert received == big + b"head" + big
+    coalescing.close()
+    peer.close()

@@ -20,6 +20,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = ["CoalescingHttpProtocol", "CoalescingTransport"]
 
+_DIRECT_WRITE_BYTES = 64 * 1024
+"""A write this large when nothing is pending goes out at once, uncopied."""
+
 
 class CoalescingTransport:
     """A transport proxy whose writes leave together at the end of the loop pass."""
@@ -33,8 +36,11 @@ class CoalescingTransport:
         if not data:
             return
         if not self._pending:
+            if len(data) >= _DIRECT_WRITE_BYTES:  # nothing to gain by waiting
+                self._transport.write(data)
+                return
             self._loop.call_soon(self._flush)
-        self._pending.append(bytes(data))
+        self._pending.append(data if isinstance(data, bytes) else bytes(data))
 
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
