@@ -1,12 +1,13 @@
 """Micro-batching: concurrent requests coalesce into one call off the event loop.
 
 Requests wait in a queue shared with up to ``concurrency`` drain workers
-running in the executor. A worker takes up to ``max_batch`` requests, runs
-them as one call, posts the results back to the loop and takes the next
-batch straight away, so under load the index threads never wait for the
-event loop to hand them work, and batches grow by themselves while a call
-runs. A worker started on an idle batcher first waits ``window`` seconds
-for stragglers; that is the most an idle request waits.
+running in the executor. A worker takes a share of the queue (half of it
+with one worker, never more than ``max_batch``), runs it as one call, posts
+the results back to the loop and takes the next share straight away. So
+under load the index threads never wait for the event loop to hand them
+work, and while one share is searched the loop answers the previous one.
+A worker started on an idle batcher first waits ``window`` seconds for
+stragglers; that is the most an idle request waits.
 """
 
 from __future__ import annotations
