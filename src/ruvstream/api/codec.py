@@ -159,3 +159,8 @@ def parse_ids(body: dict[str, Any]) -> list[str]:
 
 def hit_json(hit: Hit) -> dict[str, Any]:
     return {"id": hit.id, "score": hit.score, "metadata": hit.metadata}
+
+
+def search_answer(hits: list[Hit], version: int) -> dict[str, Any]:
+    """A search's answer body, the same over HTTP and (with id and type) WebSocket."""
+    return {"hits": [hit_json(h) for h in hits], "version": version}

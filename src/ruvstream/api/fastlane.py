@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 
 import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from ruvstream.api.codec import parse_json, parse_search
-from ruvstream.api.errors import error_response
+from ruvstream.api.codec import parse_json, parse_search, search_answer
+from ruvstream.api.rest import counted_error_response, read_body
 from ruvstream.api.state import ServingState
 from ruvstream.api.websocket import websocket_endpoint
-from ruvstream.errors import InvalidJsonError, PayloadTooLargeError, RuvstreamError
 
 __all__ = ["FastLane"]
 
@@ -58,41 +58,18 @@ class FastLane:
         try:
             node = self.state.require_node()
             collection = node.collection(name)
-            body = await self._read_body(receive)
+            body = await read_body(Request(scope, receive))
             request = parse_search(parse_json(body), collection.spec)
             hits = await node.search(name, request)
             payload = orjson.dumps(
-                {
-                    "hits": [{"id": h.id, "score": h.score, "metadata": h.metadata} for h in hits],
-                    "version": collection.change_count,
-                },
-                option=orjson.OPT_SERIALIZE_NUMPY,
+                search_answer(hits, collection.change_count), option=orjson.OPT_SERIALIZE_NUMPY
             )
         except Exception as exc:
-            if isinstance(exc, RuvstreamError) and self.state.node is not None:
-                self.state.node.metrics.errors.labels(exc.code).inc()
-            await error_response(exc)(scope, receive, send)
+            await counted_error_response(self.state, exc)(scope, receive, send)
             return
         headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
-
-    async def _read_body(self, receive: Receive) -> bytes:
-        """The whole body, refused once past the payload limit (chunked bodies too)."""
-        limit = self.state.settings.limits.max_payload_bytes
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise InvalidJsonError("the client went away before the body was complete")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLargeError(f"the body is over the {limit}-byte limit", limit=limit)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _wants_event_stream(scope: Scope) -> bool:

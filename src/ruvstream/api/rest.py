@@ -19,6 +19,7 @@ from ruvstream.api.codec import (
     parse_records,
     parse_search,
     parse_subscription,
+    search_answer,
 )
 from ruvstream.api.errors import error_response, json_response
 from ruvstream.api.state import ServingState
@@ -31,7 +32,7 @@ from ruvstream.errors import (
     RuvstreamError,
 )
 
-__all__ = ["routes"]
+__all__ = ["counted_error_response", "read_body", "routes"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_BATCH_QUERIES = 1000
@@ -55,14 +56,17 @@ def endpoint(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except Exception as exc:
-            if isinstance(exc, RuvstreamError):
-                node = _state(request).node
-                if node is not None:
-                    node.metrics.errors.labels(exc.code).inc()
-            return error_response(exc)
+            return counted_error_response(_state(request), exc)
 
     wrapped.__name__ = handler.__name__
     return wrapped
+
+
+def counted_error_response(state: ServingState, exc: BaseException) -> Response:
+    """The error's answer, counted in the node's error metrics when it is ours."""
+    if isinstance(exc, RuvstreamError) and state.node is not None:
+        state.node.metrics.errors.labels(exc.code).inc()
+    return error_response(exc)
 
 
 async def read_body(request: Request) -> bytes:
@@ -198,7 +202,7 @@ async def search(request: Request) -> Response:
     if "text/event-stream" in request.headers.get("accept", ""):
         return sse.search_stream(node, name, search_request)
     hits = await node.search(name, search_request)
-    return json_response({"hits": [hit_json(h) for h in hits], "version": collection.change_count})
+    return json_response(search_answer(hits, collection.change_count))
 
 
 @endpoint

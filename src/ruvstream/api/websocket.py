@@ -21,16 +21,16 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ruvstream.api.codec import (
-    hit_json,
     parse_ids,
     parse_json,
     parse_records,
     parse_search,
     parse_subscription,
+    search_answer,
 )
 from ruvstream.api.errors import error_frame
 from ruvstream.api.state import ServingState
-from ruvstream.engine.collection import Collection, FoundSlots
+from ruvstream.engine.collection import FoundSlots
 from ruvstream.engine.node import Node
 from ruvstream.engine.subscriptions import Subscription
 from ruvstream.errors import (
@@ -147,9 +147,7 @@ class WebSocketSession:
     def _start_search(self, request_id: Any, frame: dict[str, Any]) -> None:
         node = self.node
         try:
-            name = frame.get("collection")
-            if not isinstance(name, str):
-                raise InvalidParameterError("collection is required", field="collection")
+            name = _collection_name(frame)
             collection = node.collection(name)
             pending = node.submit_search(name, parse_search(frame, collection.spec))
         except Exception as exc:
@@ -159,7 +157,7 @@ class WebSocketSession:
         self.tasks.add(pending)
         started = time.perf_counter()
 
-        def answer(done: asyncio.Future[FoundSlots]) -> None:
+        def reply_when_done(done: asyncio.Future[FoundSlots]) -> None:
             self.tasks.discard(done)
             if done.cancelled():
                 return
@@ -167,20 +165,12 @@ class WebSocketSession:
                 reply, outcome = error_frame(request_id, exc), "error"
             else:
                 node.metrics.observe_search(name, time.perf_counter() - started)
-                reply, outcome = self._result(request_id, done.result(), collection), "ok"
+                answer = search_answer(done.result().hits(), collection.change_count)
+                reply, outcome = {"id": request_id, "type": "result", **answer}, "ok"
             node.metrics.ws_frames.labels("search", outcome).inc()
             self.send(reply)
 
-        pending.add_done_callback(answer)
-
-    @staticmethod
-    def _result(request_id: Any, found: FoundSlots, collection: Collection) -> dict[str, Any]:
-        return {
-            "id": request_id,
-            "type": "result",
-            "hits": [hit_json(h) for h in found.hits()],
-            "version": collection.change_count,
-        }
+        pending.add_done_callback(reply_when_done)
 
     async def _handle(self, request_id: Any, frame: dict[str, Any]) -> None:
         op = frame.get("op")
@@ -202,9 +192,7 @@ class WebSocketSession:
             return self._unsubscribe(request_id, frame)
         if op not in OPS:
             raise UnknownOperationError(f"unknown op {op!r}; ops are {list(OPS)}", op=op)
-        name = frame.get("collection")
-        if not isinstance(name, str):
-            raise InvalidParameterError("collection is required", field="collection")
+        name = _collection_name(frame)
         collection = node.collection(name)
         key = str(frame.get("idempotency_key") or "")
         if op in ("upsert", "delete") and (done := node.idempotency.get(name, key)):
@@ -281,6 +269,13 @@ class WebSocketSession:
         self.subscriptions.pop(sub_id)
         self.node.subscriptions.close(sub_id, "unsubscribed")
         return {"id": request_id, "type": "unsubscribed", "subscription": sub_id}
+
+
+def _collection_name(frame: dict[str, Any]) -> str:
+    name = frame.get("collection")
+    if not isinstance(name, str):
+        raise InvalidParameterError("collection is required", field="collection")
+    return name
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:

@@ -334,8 +334,7 @@ class Collection:
 
     def _compact_aside(self, base: HnswIndex, live_slots: Slots, vectors: Matrix) -> None:
         fresh = base.empty_like()
-        empty = np.empty(0, dtype=np.int64)
-        built = fresh.add(vectors) if len(live_slots) else empty
+        built = fresh.add(vectors)  # stored vectors are unit length already
         with self._lock.write():
             if self._index is base:  # else a restore replaced the index meanwhile
                 self._swap_in(base, fresh, live_slots, built)

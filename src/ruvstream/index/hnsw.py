@@ -171,9 +171,8 @@ class HnswIndex:
         live_slots = np.flatnonzero(self.live).astype(np.int64)
         fresh = self.empty_like()
         remap = np.full(self.size, -1, dtype=np.int64)
-        if len(live_slots):
-            # Stored vectors are already unit length, so prepare() is a no-op for them.
-            remap[live_slots] = fresh.add(self._storage()[live_slots])
+        # Stored vectors are already unit length, so prepare() is a no-op for them.
+        remap[live_slots] = fresh.add(self._storage()[live_slots])
         return fresh, remap
 
     def save(self, path: Path) -> None:
