@@ -15,7 +15,7 @@ from ruvstream.api.errors import error_response
 from ruvstream.api.state import ServingState
 from ruvstream.errors import PayloadTooLargeError, UnavailableError
 
-__all__ = ["AdmissionMiddleware"]
+__all__ = ["AdmissionMiddleware", "refusal"]
 
 _ALWAYS_OPEN = frozenset({"/health", "/ready", "/metrics", "/openapi.json"})
 
@@ -33,9 +33,9 @@ class AdmissionMiddleware:
         if path in _ALWAYS_OPEN:
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal(scope)
-        if refusal is not None:
-            await self._refuse(scope, receive, send, refusal)
+        refused = refusal(self.state, scope)
+        if refused is not None:
+            await self._refuse(scope, receive, send, refused)
             return
         protocol = "websocket" if scope["type"] == "websocket" else "http"
         node = self.state.node
@@ -63,27 +63,6 @@ class AdmissionMiddleware:
                     _route_of(scope), scope["method"], status[0], time.perf_counter() - started
                 )
 
-    def _refusal(self, scope: Scope) -> Exception | None:
-        state = self.state
-        if state.node is None:
-            return UnavailableError("the node is still loading", retry_after=1.0)
-        if state.draining:
-            return UnavailableError("the node is shutting down", retry_after=1.0)
-        if state.active >= state.settings.limits.max_connections:
-            return UnavailableError(
-                "the node is at its connection limit",
-                retry_after=1.0,
-                limit=state.settings.limits.max_connections,
-            )
-        if scope["type"] == "http":
-            limit = state.settings.limits.max_payload_bytes
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > limit:
-                    return PayloadTooLargeError(
-                        f"the body has {int(value)} bytes; the limit is {limit}", limit=limit
-                    )
-        return None
-
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
         node = self.state.node
         if node is not None:
@@ -96,6 +75,28 @@ class AdmissionMiddleware:
             await send({"type": "websocket.close", "code": 1013})
             return
         await error_response(exc)(scope, receive, send)
+
+
+def refusal(state: ServingState, scope: Scope) -> Exception | None:
+    """Why this request may not start now, or None."""
+    if state.node is None:
+        return UnavailableError("the node is still loading", retry_after=1.0)
+    if state.draining:
+        return UnavailableError("the node is shutting down", retry_after=1.0)
+    if state.active >= state.settings.limits.max_connections:
+        return UnavailableError(
+            "the node is at its connection limit",
+            retry_after=1.0,
+            limit=state.settings.limits.max_connections,
+        )
+    if scope["type"] == "http":
+        limit = state.settings.limits.max_payload_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                return PayloadTooLargeError(
+                    f"the body has {int(value)} bytes; the limit is {limit}", limit=limit
+                )
+    return None
 
 
 def _route_of(scope: Scope) -> str:

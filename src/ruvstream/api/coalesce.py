@@ -3,7 +3,8 @@
 uvicorn writes a response's head and its body with two ``transport.write``
 calls, which on an idle socket are two ``send`` system calls, two TCP
 segments and two wake-ups of the client, for a search answer of a few
-hundred bytes. ``CoalescingHttpProtocol`` hands uvicorn a transport that
+hundred bytes. The node's HTTP protocol
+(``api/http_protocol.py``) hands uvicorn a ``CoalescingTransport`` that
 gathers what is written during one pass of the loop and sends it at the end
 of that pass: one system call per answer, no added wait (the flush is the
 next callback, not a timer). A WebSocket upgraded from it gets the plain
@@ -16,9 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-__all__ = ["CoalescingHttpProtocol", "CoalescingTransport"]
+__all__ = ["CoalescingTransport"]
 
 _DIRECT_WRITE_BYTES = 64 * 1024
 """A write this large when nothing is pending goes out at once, uncopied."""
@@ -72,14 +71,3 @@ class CoalescingTransport:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
-
-
-class CoalescingHttpProtocol(HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        coalescing: Any = CoalescingTransport(transport, self.loop)
-        super().connection_made(coalescing)
-
-    def handle_websocket_upgrade(self) -> None:
-        if isinstance(self.transport, CoalescingTransport):
-            self.transport = self.transport.unwrap()
-        super().handle_websocket_upgrade()

@@ -8,6 +8,11 @@ of first, so these two skip them. They keep everything else: admission runs
 before them, errors get the same answers, the same metrics are kept, and the
 answers are byte for byte those of the Starlette routes (which still serve
 every other request, and SSE searches).
+
+Most plain JSON searches never get here: the node's HTTP protocol
+(``api/http_protocol.py``) answers them before any ASGI task exists. This
+lane serves the searches it passes on (chunked or large bodies, and errors,
+which it sends back through ASGI to be answered here).
 """
 
 from __future__ import annotations

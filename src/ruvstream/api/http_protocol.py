@@ -1,0 +1,158 @@
+"""The node's HTTP/1.1 protocol: uvicorn's, plus searches answered without a task.
+
+uvicorn runs every request as an asyncio task that walks the ASGI stack,
+and for a JSON search that walk costs the event loop more than the search's
+own parsing and answer do. ``NodeHttpProtocol`` answers the plain case of a
+search where uvicorn would start that task: once the body is in, it parses
+the query, queues it on the collection's batcher and writes the answer from
+the batcher's callback, with the same status line, headers and bytes the
+ASGI route would send, and the same metrics.
+
+Anything else takes uvicorn's usual way, unchanged: other routes, SSE
+searches, bodies that are large, chunked or wait for ``100-continue``,
+requests that admission would refuse, and every search that fails, which
+the ASGI route then answers (or refuses) as it answers any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import orjson
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+
+from ruvstream.api.admission import refusal
+from ruvstream.api.coalesce import CoalescingTransport
+from ruvstream.api.codec import parse_json, parse_search, search_answer
+from ruvstream.api.state import ServingState
+from ruvstream.engine.collection import Collection, FoundSlots
+
+__all__ = ["NodeHttpProtocol", "node_http_protocol"]
+
+SEARCH_ROUTE = "/v1/collections/{name}/search"
+_SEARCH = re.compile(r"/v1/collections/([^/]+)/search")
+
+
+class NodeHttpProtocol(HttpToolsProtocol):
+    state: ServingState  # bound per server by node_http_protocol()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        coalescing: Any = CoalescingTransport(transport, self.loop)
+        super().connection_made(coalescing)
+        self._held: tuple[RequestResponseCycle, str] | None = None
+
+    def handle_websocket_upgrade(self) -> None:
+        if isinstance(self.transport, CoalescingTransport):
+            self.transport = self.transport.unwrap()
+        super().handle_websocket_upgrade()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        name = self._plain_search(cycle) if app is self.app else None
+        if name is None:
+            super()._start_asgi_task(cycle, app)
+            return
+        self._held = (cycle, name)
+        if not cycle.more_body:  # pipelined: its body was read while the last one ran
+            self._submit_held()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        if self._held is not None and self._held[0] is self.cycle and not self.cycle.more_body:
+            self._submit_held()
+
+    def _plain_search(self, cycle: RequestResponseCycle) -> str | None:
+        """The collection name if this is a search the fast way can answer."""
+        scope: Any = cycle.scope
+        if scope["method"] != "POST" or cycle.waiting_for_100_continue:
+            return None
+        match = _SEARCH.fullmatch(scope["path"])
+        if match is None:
+            return None
+        length = None
+        for name, value in scope["headers"]:
+            if name == b"accept" and b"text/event-stream" in value:
+                return None
+            if name == b"content-length":
+                length = value
+        # The body must fit below uvicorn's read-pause mark: nothing here resumes reading.
+        if length is None or not length.isdigit() or int(length) > HIGH_WATER_LIMIT:
+            return None
+        if refusal(self.state, scope) is not None:
+            return None  # admission answers it the usual way
+        return match.group(1)
+
+    def _submit_held(self) -> None:
+        assert self._held is not None
+        cycle, name = self._held
+        self._held = None
+        node = self.state.node
+        assert node is not None  # refusal() checked it
+        try:
+            collection = node.collection(name)
+            request = parse_search(parse_json(bytes(cycle.body)), collection.spec)
+            pending = node.submit_search(name, request)
+        except Exception:
+            self._run_asgi(cycle)  # the route gives bad input its error, and counts it
+            return
+        self.state.active += 1
+        node.metrics.connections.labels("http").inc()
+        started = time.perf_counter()
+        pending.add_done_callback(lambda done: self._answer(cycle, name, collection, started, done))
+
+    def _answer(
+        self,
+        cycle: RequestResponseCycle,
+        name: str,
+        collection: Collection,
+        started: float,
+        done: asyncio.Future[FoundSlots],
+    ) -> None:
+        node = self.state.node
+        assert node is not None
+        self.state.active -= 1
+        node.metrics.connections.labels("http").dec()
+        if cycle.disconnected:
+            return
+        if done.cancelled() or done.exception() is not None:
+            self._run_asgi(cycle)  # e.g. dropped meanwhile: the route says so, or refuses
+            return
+        elapsed = time.perf_counter() - started
+        node.metrics.observe_search(name, elapsed)
+        payload = orjson.dumps(
+            search_answer(done.result().hits(), collection.change_count),
+            option=orjson.OPT_SERIALIZE_NUMPY,
+        )
+        self._send_json(cycle, payload)
+        node.metrics.observe_http(SEARCH_ROUTE, "POST", 200, elapsed)
+
+    def _send_json(self, cycle: RequestResponseCycle, payload: bytes) -> None:
+        """What ``RequestResponseCycle.send`` writes for a 200 with a JSON body."""
+        head = [STATUS_LINE[200]]
+        for name, value in cycle.default_headers:
+            head += [name.lower(), b": ", value, b"\r\n"]
+        head.append(b"content-type: application/json\r\ncontent-length: %d\r\n" % len(payload))
+        if not cycle.keep_alive:
+            head.append(b"connection: close\r\n")
+        head += [b"\r\n", payload]
+        self.transport.write(b"".join(head))
+        cycle.response_started = cycle.response_complete = True
+        cycle.message_event.set()
+        if not cycle.keep_alive:
+            self.transport.close()
+        cycle.on_response()
+
+    def _run_asgi(self, cycle: RequestResponseCycle) -> None:
+        super()._start_asgi_task(cycle, self.app)
+
+
+def node_http_protocol(state: ServingState) -> type[NodeHttpProtocol]:
+    """The protocol class for one server, bound to its serving state."""
+    return type("BoundNodeHttpProtocol", (NodeHttpProtocol,), {"state": state})

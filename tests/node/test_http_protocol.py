@@ -1,0 +1,148 @@
+"""The node's own HTTP/1.1 handling of searches, over raw sockets.
+
+A plain JSON search is answered without an ASGI task; these tests hold it to
+the bytes, the ordering and the bookkeeping of the ASGI route it stands in for.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import httpx
+import numpy as np
+import orjson
+
+from ruvstream.testing import NodeProcess
+
+
+def _connect(node: NodeProcess) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", node.port), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _search_request(body: bytes, extra: bytes = b"") -> bytes:
+    return (
+        b"POST /v1/collections/glove/search HTTP/1.1\r\nHost: t\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s"
+        % (len(body), extra, body)
+    )
+
+
+def _read_response(
+    sock: socket.socket, buffer: bytearray
+) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    """One response off the socket: status line, headers (lowercase names), body."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection mid-response"
+        buffer += chunk
+    end = buffer.index(b"\r\n\r\n")
+    status, *lines = bytes(buffer[:end]).split(b"\r\n")
+    headers = {k.lower(): v for k, _, v in (line.partition(b": ") for line in lines)}
+    size = end + 4 + int(headers[b"content-length"])
+    while len(buffer) < size:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection mid-body"
+        buffer += chunk
+    body = bytes(buffer[end + 4 : size])
+    del buffer[:size]
+    return status, headers, body
+
+
+def _chunked_search_request(body: bytes) -> bytes:
+    """The same search with a chunked body: the node takes uvicorn's usual ASGI way."""
+    return (
+        b"POST /v1/collections/glove/search HTTP/1.1\r\nHost: t\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    )
+
+
+def test_answer_matches_the_asgi_route_byte_for_byte(
+    glove_node: NodeProcess, glove: tuple[np.ndarray, np.ndarray]
+) -> None:
+    _, queries = glove
+    body = orjson.dumps({"vector": queries[0].tolist(), "k": 10})
+    with _connect(glove_node) as sock:
+        buffer = bytearray()
+        sock.sendall(_search_request(body))
+        fast = _read_response(sock, buffer)
+        sock.sendall(_chunked_search_request(body))
+        routed = _read_response(sock, buffer)
+    assert fast[0] == routed[0] == b"HTTP/1.1 200 OK"
+    assert fast[2] == routed[2]
+    assert len(orjson.loads(fast[2])["hits"]) == 10
+    same = {name: value for name, value in fast[1].items() if name != b"date"}
+    assert same == {name: value for name, value in routed[1].items() if name != b"date"}
+
+
+def test_pipelined_requests_are_answered_in_order(
+    glove_node: NodeProcess, glove: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """Searches, a bad search and a plain GET sent in one write come back in order."""
+    _, queries = glove
+    bodies = [orjson.dumps({"vector": queries[i].tolist(), "k": 3}) for i in range(4)]
+    wire = b"".join(
+        [
+            _search_request(bodies[0]),
+            _search_request(b'{"vector": [1, 2], "k": 3}'),  # wrong dimension
+            _search_request(bodies[1]),
+            b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
+            _search_request(bodies[2]),
+            _search_request(bodies[3]),
+        ]
+    )
+    with httpx.Client(base_url=glove_node.url) as http:
+        expected = [
+            http.post("/v1/collections/glove/search", content=b).json()["hits"] for b in bodies
+        ]
+    with _connect(glove_node) as sock:
+        sock.sendall(wire)
+        buffer = bytearray()
+        answers = [_read_response(sock, buffer) for _ in range(6)]
+    statuses = [status.split(b" ")[1] for status, _, _ in answers]
+    assert statuses == [b"200", b"400", b"200", b"200", b"200", b"200"]
+    assert orjson.loads(answers[1][2])["error"]["code"] == "dimension_mismatch"
+    assert "status" in orjson.loads(answers[3][2])
+    found = [orjson.loads(answers[i][2])["hits"] for i in (0, 2, 4, 5)]
+    assert [[h["id"] for h in hits] for hits in found] == [
+        [h["id"] for h in hits] for hits in expected
+    ]
+
+
+def test_connection_close_is_honoured(
+    glove_node: NodeProcess, glove: tuple[np.ndarray, np.ndarray]
+) -> None:
+    _, queries = glove
+    body = orjson.dumps({"vector": queries[5].tolist(), "k": 2})
+    with _connect(glove_node) as sock:
+        sock.sendall(_search_request(body, b"Connection: close\r\n"))
+        buffer = bytearray()
+        status, headers, _ = _read_response(sock, buffer)
+        assert status == b"HTTP/1.1 200 OK"
+        assert headers[b"connection"] == b"close"
+        assert sock.recv(1) == b""  # and the server hung up
+
+
+def test_searches_are_counted_as_the_route_counts_them(
+    glove_node: NodeProcess, glove: tuple[np.ndarray, np.ndarray]
+) -> None:
+    _, queries = glove
+
+    def searches_ok(metrics: str) -> float:
+        pattern = (
+            r'ruvstream_http_requests_total\{[^}]*route="/v1/collections/\{name\}/search"'
+            r'[^}]*status="200"[^}]*\} (\S+)'
+        )
+        return sum(float(v) for v in re.findall(pattern, metrics))
+
+    with httpx.Client(base_url=glove_node.url) as http:
+        before = searches_ok(http.get("/metrics").text)
+        for row in range(7):
+            body = {"vector": queries[row].tolist(), "k": 1, "filter": {"bucket": row}}
+            hits = http.post("/v1/collections/glove/search", json=body).json()["hits"]
+            assert all(h["metadata"]["bucket"] == row for h in hits)
+        after = searches_ok(http.get("/metrics").text)
+    assert after - before == 7
