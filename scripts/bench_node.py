@@ -8,9 +8,10 @@ WebSocket with N concurrent closed-loop clients, and the served/raw ratios.
 This machine's speed drifts by tens of percent within minutes, so each round
 measures raw, HTTP and WebSocket back to back and the ratios are taken within
 a round; the summary is the median round.
-The load generator runs in this process (uvloop, pre-encoded requests, raw
-keep-alive HTTP/1.1) and the node in another, so they share the machine's
-cores as any client and server on one host do.
+The load generator runs in this process (uvloop, one bare asyncio protocol
+per client, pre-encoded requests, raw keep-alive HTTP/1.1, pre-masked
+WebSocket frames) and the node in another, so they share the machine's cores
+as any client and server on one host do.
 """
 
 from __future__ import annotations
