@@ -121,15 +121,18 @@ class NodeHttpProtocol(HttpToolsProtocol):
         node.metrics.connections.labels("http").dec()
         if cycle.disconnected:
             return
-        if done.cancelled() or done.exception() is not None:
-            self._run_asgi(cycle)  # e.g. dropped meanwhile: the route says so, or refuses
+        try:
+            payload = orjson.dumps(
+                search_answer(done.result().hits(), collection.change_count),
+                option=orjson.OPT_SERIALIZE_NUMPY,
+            )
+        except (Exception, asyncio.CancelledError):
+            # E.g. the collection was dropped meanwhile, or the node is shutting
+            # down: the route answers the same request as it answers any other.
+            self._run_asgi(cycle)
             return
         elapsed = time.perf_counter() - started
         node.metrics.observe_search(name, elapsed)
-        payload = orjson.dumps(
-            search_answer(done.result().hits(), collection.change_count),
-            option=orjson.OPT_SERIALIZE_NUMPY,
-        )
         self._send_json(cycle, payload)
         node.metrics.observe_http(SEARCH_ROUTE, "POST", 200, elapsed)
 
