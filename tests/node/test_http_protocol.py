@@ -146,3 +146,29 @@ def test_searches_are_counted_as_the_route_counts_them(
             assert all(h["metadata"]["bucket"] == row for h in hits)
         after = searches_ok(http.get("/metrics").text)
     assert after - before == 7
+
+
+def test_large_and_expect_continue_bodies_take_the_asgi_way(
+    glove_node: NodeProcess, glove: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """Bodies the protocol leaves to uvicorn still get the same answer."""
+    _, queries = glove
+    body = orjson.dumps({"vector": queries[7].tolist(), "k": 4})
+    padded = body[:-1] + b" " * 70_000 + b"}"  # past uvicorn's read-pause mark
+    with _connect(glove_node) as sock:
+        buffer = bytearray()
+        sock.sendall(_search_request(body))
+        plain = _read_response(sock, buffer)
+        sock.sendall(_search_request(padded))
+        large = _read_response(sock, buffer)
+        head = _search_request(body, b"Expect: 100-continue\r\n")[: -len(body)]
+        sock.sendall(head)
+        while b"\r\n\r\n" not in buffer:
+            buffer += sock.recv(65536)
+        interim, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+        assert interim == b"HTTP/1.1 100 Continue"
+        buffer[:] = rest
+        sock.sendall(body)
+        continued = _read_response(sock, buffer)
+    assert plain[0] == large[0] == continued[0] == b"HTTP/1.1 200 OK"
+    assert plain[2] == large[2] == continued[2]
