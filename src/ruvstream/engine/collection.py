@@ -127,6 +127,22 @@ class _State(msgspec.Struct):
     floor: tuple[int, str] = (-1, "")
 
 
+class _FilterMask:
+    """A cached filter's verdict per slot, over-allocated so upserts can grow it."""
+
+    __slots__ = ("allowed", "predicate")
+
+    def __init__(self, predicate: Predicate, allowed: Allowed) -> None:
+        self.predicate = predicate
+        self.allowed = allowed
+
+    def cover(self, size: int) -> None:
+        if len(self.allowed) < size:
+            grown = np.zeros(max(size, 2 * len(self.allowed)), dtype=np.bool_)
+            grown[: len(self.allowed)] = self.allowed
+            self.allowed = grown
+
+
 class Collection:
     def __init__(self, name: str, spec: CollectionSpec, created: Version) -> None:
         self.name = name
@@ -142,7 +158,7 @@ class Collection:
         self._versions: dict[str, Version] = {}
         self._tombstones: dict[str, Version] = {}
         self._lock = ReadWriteLock()
-        self._masks: OrderedDict[str, tuple[int, Allowed]] = OrderedDict()
+        self._masks: OrderedDict[str, _FilterMask] = OrderedDict()
         self._compactor: threading.Thread | None = None
         self._mask_lock = threading.Lock()
 
@@ -206,24 +222,37 @@ class Collection:
         return [found[i] for i in range(len(requests))]
 
     def _allowed(self, predicate: Predicate, key: str | None) -> Allowed:
-        """The slots whose metadata passes the filter: a Python pass over every
-        record, so the masks of recent filters are kept until the next write."""
+        """The slots whose metadata passes the filter.
+
+        Building a mask is a Python pass over every record, so the masks of
+        recent filters are kept, and upserts keep them current (a delete only
+        clears a slot's live bit, which the index checks anyway).
+        """
         if key is not None:
             with self._mask_lock:
                 cached = self._masks.get(key)
-                if cached is not None and cached[0] == self.change_count:
+                if cached is not None:
                     self._masks.move_to_end(key)
-                    return cached[1]
+                    return cached.allowed
         allowed = np.zeros(self._index.size, dtype=np.bool_)
         for record_id, slot in self._slots.items():
             if predicate(self._metadata.get(record_id, {})):
                 allowed[slot] = True
         if key is not None:
             with self._mask_lock:
-                self._masks[key] = (self.change_count, allowed)
+                self._masks[key] = _FilterMask(predicate, allowed)
                 while len(self._masks) > _CACHED_MASKS:
                     self._masks.popitem(last=False)
         return allowed
+
+    def _update_masks(self, slots: Sequence[int], metadata: Sequence[dict[str, Any]]) -> None:
+        """Bring every cached mask up to date with freshly written slots (under
+        the write lock: no search is reading a mask meanwhile)."""
+        with self._mask_lock:
+            for mask in self._masks.values():
+                mask.cover(self._index.size)
+                for slot, meta in zip(slots, metadata, strict=True):
+                    mask.allowed[slot] = mask.predicate(meta)
 
     def _search_filtered(self, request: SearchRequest) -> SearchResult:
         assert request.predicate is not None
@@ -267,6 +296,7 @@ class Collection:
                 self._versions[record.id] = version
                 self._tombstones.pop(record.id, None)
                 applied.append(AppliedUpsert(record.id, stored[row], record.metadata))
+            self._update_masks(slots, [record.metadata for record in latest.values()])
             self.change_count += 1
             self._maybe_compact()
             return applied
