@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(AdmissionMiddleware, state=state),
-            Middleware(FastLane, state=state),
+            Middleware(FastLane),
         ],
         lifespan=lifespan,
     )

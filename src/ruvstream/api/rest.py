@@ -32,7 +32,7 @@ from ruvstream.errors import (
     RuvstreamError,
 )
 
-__all__ = ["counted_error_response", "read_body", "routes"]
+__all__ = ["routes"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_BATCH_QUERIES = 1000
