@@ -35,6 +35,7 @@ import numpy as np
 import orjson
 import uvloop
 
+from ruvstream.bench.streams import masked_frame
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.index.hnsw import HnswIndex
 from ruvstream.testing import running_node
@@ -91,21 +92,6 @@ def raw_rates(index: HnswIndex, queries: np.ndarray, truth: np.ndarray) -> dict[
     single = done / (time.perf_counter() - started)
     recall = recall_at_k([list(row) for row in slots.tolist()], truth, K)
     return {"batched_qps": batched, "single_qps": single, "recall": recall}
-
-
-def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """A client-to-server WebSocket frame (RFC 6455 5.2), masked with a fresh key."""
-    key = os.urandom(4)
-    mask = np.frombuffer((key * (len(payload) // 4 + 1))[: len(payload)], dtype=np.uint8)
-    body = (np.frombuffer(payload, dtype=np.uint8) ^ mask).tobytes()
-    size = len(payload)
-    if size < 126:
-        head = bytes([0x80 | opcode, 0x80 | size])
-    elif size < 1 << 16:
-        head = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", size)
-    else:
-        head = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", size)
-    return head + key + body
 
 
 class _ClosedLoopClient(asyncio.Protocol):

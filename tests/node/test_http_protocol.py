@@ -30,22 +30,29 @@ def _search_request(body: bytes, extra: bytes = b"") -> bytes:
     )
 
 
+def _receive(sock: socket.socket, buffer: bytearray) -> None:
+    chunk = sock.recv(65536)
+    assert chunk, "the server closed the connection mid-response"
+    buffer += chunk
+
+
+def _read_head(sock: socket.socket, buffer: bytearray) -> int:
+    """Read until a whole head is buffered; where it ends."""
+    while b"\r\n\r\n" not in buffer:
+        _receive(sock, buffer)
+    return buffer.index(b"\r\n\r\n")
+
+
 def _read_response(
     sock: socket.socket, buffer: bytearray
 ) -> tuple[bytes, dict[bytes, bytes], bytes]:
     """One response off the socket: status line, headers (lowercase names), body."""
-    while b"\r\n\r\n" not in buffer:
-        chunk = sock.recv(65536)
-        assert chunk, "the server closed the connection mid-response"
-        buffer += chunk
-    end = buffer.index(b"\r\n\r\n")
+    end = _read_head(sock, buffer)
     status, *lines = bytes(buffer[:end]).split(b"\r\n")
     headers = {k.lower(): v for k, _, v in (line.partition(b": ") for line in lines)}
     size = end + 4 + int(headers[b"content-length"])
     while len(buffer) < size:
-        chunk = sock.recv(65536)
-        assert chunk, "the server closed the connection mid-body"
-        buffer += chunk
+        _receive(sock, buffer)
     body = bytes(buffer[end + 4 : size])
     del buffer[:size]
     return status, headers, body
@@ -163,11 +170,9 @@ def test_large_and_expect_continue_bodies_take_the_asgi_way(
         large = _read_response(sock, buffer)
         head = _search_request(body, b"Expect: 100-continue\r\n")[: -len(body)]
         sock.sendall(head)
-        while b"\r\n\r\n" not in buffer:
-            buffer += sock.recv(65536)
-        interim, _, rest = bytes(buffer).partition(b"\r\n\r\n")
-        assert interim == b"HTTP/1.1 100 Continue"
-        buffer[:] = rest
+        end = _read_head(sock, buffer)
+        assert bytes(buffer[:end]) == b"HTTP/1.1 100 Continue"
+        del buffer[: end + 4]
         sock.sendall(body)
         continued = _read_response(sock, buffer)
     assert plain[0] == large[0] == continued[0] == b"HTTP/1.1 200 OK"

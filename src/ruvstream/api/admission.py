@@ -39,7 +39,7 @@ class AdmissionMiddleware:
             return
         protocol = "websocket" if scope["type"] == "websocket" else "http"
         node = self.state.node
-        gauge = node.metrics.connections.labels(protocol) if node else None
+        gauge = node.metrics.open_connections[protocol] if node else None
         self.state.active += 1
         if gauge is not None:
             gauge.inc()

@@ -103,7 +103,7 @@ class NodeHttpProtocol(HttpToolsProtocol):
             self._run_asgi(cycle)  # the route gives bad input its error, and counts it
             return
         self.state.active += 1
-        node.metrics.connections.labels("http").inc()
+        node.metrics.open_connections["http"].inc()
         started = time.perf_counter()
         pending.add_done_callback(lambda done: self._answer(cycle, name, collection, started, done))
 
@@ -118,7 +118,7 @@ class NodeHttpProtocol(HttpToolsProtocol):
         node = self.state.node
         assert node is not None
         self.state.active -= 1
-        node.metrics.connections.labels("http").dec()
+        node.metrics.open_connections["http"].dec()
         if cycle.disconnected:
             return
         try:

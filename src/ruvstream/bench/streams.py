@@ -17,7 +17,9 @@ import os
 import resource
 import struct
 
-__all__ = ["StreamPool", "raise_file_limit", "source_address"]
+import numpy as np
+
+__all__ = ["StreamPool", "masked_frame", "raise_file_limit", "source_address"]
 
 _OPEN_CONCURRENCY = 256
 _STREAMS_PER_ADDRESS = 20_000
@@ -37,10 +39,19 @@ def source_address(n: int, per_address: int = _STREAMS_PER_ADDRESS) -> str:
     return f"127.0.{index // 250}.{2 + index % 250}"
 
 
-def _masked(opcode: int, payload: bytes) -> bytes:
-    mask = os.urandom(4)
-    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body
+def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """A client-to-server WebSocket frame (RFC 6455 5.2), masked with a fresh key."""
+    key = os.urandom(4)
+    mask = np.frombuffer((key * (len(payload) // 4 + 1))[: len(payload)], dtype=np.uint8)
+    body = (np.frombuffer(payload, dtype=np.uint8) ^ mask).tobytes()
+    size = len(payload)
+    if size < 126:
+        head = bytes([0x80 | opcode, 0x80 | size])
+    elif size < 1 << 16:
+        head = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", size)
+    else:
+        head = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", size)
+    return head + key + body
 
 
 class _Stream:
@@ -61,13 +72,13 @@ class _Stream:
                     (length,) = struct.unpack("!Q", await self.reader.readexactly(8))
                 payload = await self.reader.readexactly(length)
                 if opcode == 0x9:
-                    self.writer.write(_masked(0xA, payload[:125]))
+                    self.writer.write(masked_frame(payload[:125], opcode=0xA))
                 elif opcode == 0x8:
                     return
 
     async def close(self) -> None:
         with contextlib.suppress(OSError, RuntimeError):
-            self.writer.write(_masked(0x8, struct.pack("!H", 1000)))
+            self.writer.write(masked_frame(struct.pack("!H", 1000), opcode=0x8))
             self.writer.close()
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError, OSError):

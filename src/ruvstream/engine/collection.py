@@ -78,7 +78,8 @@ class FoundSlots:
         self._k = k
 
     def hits(self) -> list[Hit]:
-        k, slot_ids, metadata = self._k, self._slot_ids, self._collection._live_metadata
+        # The metadata dict lives as long as the collection; a deleted record is gone from it.
+        k, slot_ids, metadata = self._k, self._slot_ids, self._collection._metadata.get
         scores, slots = self._scores[self._row, :k].tolist(), self._slots[self._row, :k].tolist()
         hits: list[Hit] = []
         for score, slot in zip(scores, slots, strict=True):
@@ -260,9 +261,6 @@ class Collection:
         return self._index.search(
             request.vector[None, :], request.k, ef=request.ef, allowed=allowed
         )
-
-    def _live_metadata(self, record_id: str) -> dict[str, Any] | None:
-        return self._metadata.get(record_id)
 
     # -- writes ----------------------------------------------------------------
     def _newer(self, record_id: str, version: Version) -> bool:
