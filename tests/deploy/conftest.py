@@ -12,6 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,6 +37,51 @@ DEPLOY = ROOT / "deploy"
 NATS_URL = "nats://127.0.0.1:4222"
 MAX_PAYLOAD = 65536
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})? ")
+
+
+SCAN_FRAMEWORKS = ("kubernetes", "dockerfile", "terraform")
+_scan: dict[str, Any] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the checkov scan as soon as a scan test is selected: it runs beside the
+    other tests (one core of two) instead of after them."""
+    if any(item.path.name == "test_scan.py" for item in session.items):
+        checkov = shutil.which("checkov", path=str(Path(sys.executable).parent))
+        if checkov:
+            output = tempfile.TemporaryFile()  # noqa: SIM115 (closed at session finish)
+            command = [
+                checkov,
+                "--directory",
+                str(DEPLOY),
+                "--framework",
+                *SCAN_FRAMEWORKS,
+                "--output",
+                "json",
+                "--compact",
+                "--skip-download",
+            ]
+            _scan["output"] = output
+            _scan["process"] = subprocess.Popen(command, stdout=output, stderr=subprocess.DEVNULL)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    process = _scan.get("process")
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait()
+    if "output" in _scan:
+        _scan.pop("output").close()
+
+
+def scan_report() -> Any:
+    """The JSON checkov printed (waits for the scan started at collection)."""
+    process = _scan.get("process")
+    assert process is not None, "checkov is in the dev extra"
+    process.wait(timeout=600)
+    output = _scan["output"]
+    output.seek(0)
+    return json.loads(output.read())
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:

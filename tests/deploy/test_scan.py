@@ -9,42 +9,18 @@ the file that it concerns, with its reason (``checkov:skip=ID:reason`` or a
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import DEPLOY
+from .conftest import SCAN_FRAMEWORKS, scan_report
 
-FRAMEWORKS = ("kubernetes", "dockerfile", "terraform")
+FRAMEWORKS = SCAN_FRAMEWORKS
 
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict[str, Any]]:
-    checkov = shutil.which("checkov", path=str(Path(sys.executable).parent))
-    assert checkov, "checkov is in the dev extra"
-    result = subprocess.run(
-        [
-            checkov,
-            "--directory",
-            str(DEPLOY),
-            "--framework",
-            *FRAMEWORKS,
-            "--output",
-            "json",
-            "--compact",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    parsed = json.loads(result.stdout)
+    parsed = scan_report()
     runs = parsed if isinstance(parsed, list) else [parsed]
     return {run["check_type"]: run for run in runs}
 
