@@ -9,9 +9,18 @@ from typing import Any
 from ruvstream.core.records import CollectionSpecData
 from ruvstream.errors import InvalidParameterError
 
-__all__ = ["MAX_DIM", "MAX_K", "METRICS", "CollectionSpec", "validate_collection_name"]
+__all__ = [
+    "INDEXES",
+    "MAX_DIM",
+    "MAX_K",
+    "METRICS",
+    "CollectionSpec",
+    "validate_collection_name",
+]
 
 METRICS = ("cosine", "l2", "ip")
+INDEXES = ("hnsw", "exact")
+"""Index backends by name (``index.factory`` builds them); the first is the default."""
 MAX_DIM = 4096
 MAX_K = 1000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")

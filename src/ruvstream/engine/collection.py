@@ -31,8 +31,8 @@ from ruvstream.core.hlc import Version
 from ruvstream.core.records import RecordData, vector_from_bytes
 from ruvstream.core.rwlock import ReadWriteLock
 from ruvstream.core.spec import CollectionSpec
-from ruvstream.index.base import Allowed, Matrix, SearchResult, Slots
-from ruvstream.index.hnsw import HnswIndex
+from ruvstream.index.base import Allowed, Matrix, SearchResult, Slots, VectorIndex
+from ruvstream.index.factory import new_index
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +163,10 @@ class Collection:
         self._compactor: threading.Thread | None = None
         self._mask_lock = threading.Lock()
 
-    def _new_index(self) -> HnswIndex:
+    def _new_index(self) -> VectorIndex:
         s = self.spec
-        return HnswIndex(
-            s.dim, s.metric, m=s.m, ef_construction=s.ef_construction, ef_search=s.ef_search
+        return new_index(
+            "hnsw", s.dim, s.metric, m=s.m, ef_construction=s.ef_construction, ef_search=s.ef_search
         )
 
     # -- reads ---------------------------------------------------------------
@@ -360,7 +360,7 @@ class Collection:
         )
         self._compactor.start()
 
-    def _compact_aside(self, base: HnswIndex, live_slots: Slots, vectors: Matrix) -> None:
+    def _compact_aside(self, base: VectorIndex, live_slots: Slots, vectors: Matrix) -> None:
         fresh = base.empty_like()
         built = fresh.add(vectors)  # stored vectors are unit length already
         with self._lock.write():
@@ -370,7 +370,9 @@ class Collection:
                     "collection %s compacted: %d slots -> %d", self.name, base.size, fresh.size
                 )
 
-    def _swap_in(self, base: HnswIndex, fresh: HnswIndex, live_slots: Slots, built: Slots) -> None:
+    def _swap_in(
+        self, base: VectorIndex, fresh: VectorIndex, live_slots: Slots, built: Slots
+    ) -> None:
         """Make ``fresh`` current, catching up with writes made while it was built."""
         remap = np.full(base.size, -1, dtype=np.int64)
         remap[live_slots] = built
@@ -429,15 +431,7 @@ class Collection:
     @classmethod
     def load(cls, path: Path, name: str, spec: CollectionSpec, created: Version) -> Collection:
         collection = cls(name, spec, created)
-        s = spec
-        collection._index = HnswIndex.load(
-            path,
-            s.dim,
-            s.metric,
-            m=s.m,
-            ef_construction=s.ef_construction,
-            ef_search=s.ef_search,
-        )
+        collection._index.load(path)
         state = msgspec.msgpack.decode((path / "state.msgpack").read_bytes(), type=_State)
         collection._slot_ids = state.slot_ids
         collection._slots = {i: slot for slot, i in enumerate(state.slot_ids) if i is not None}
