@@ -66,7 +66,7 @@ class _State(msgspec.Struct):
 
 def _index_for(spec: CollectionSpec) -> VectorIndex:
     return new_index(
-        "hnsw",
+        spec.index,
         spec.dim,
         spec.metric,
         m=spec.m,
