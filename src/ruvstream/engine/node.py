@@ -10,6 +10,7 @@ the WAL, clocks, subscriptions, idempotency, metrics):
 - ``SnapshotPolicy`` (snapshot_policy.py): when to snapshot, the tombstone
   horizon, the WAL checkpoint.
 
+Replication talks to it through ``ports.ReplicationPort`` only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.apply import Catalog, Outcome
 from ruvstream.engine.collection import Collection, FoundSlots, Hit, SearchRequest
 from ruvstream.engine.idempotency import IdempotencyTable
+from ruvstream.engine.ports import HealthReporter
 from ruvstream.engine.read_scheduler import ReadScheduler
 from ruvstream.engine.recovery import recover
 from ruvstream.engine.snapshot_policy import SnapshotPolicy
@@ -59,7 +61,7 @@ class Node:
         self.metrics_registry = self.metrics.registry
         self.idempotency = IdempotencyTable(self.clock, settings.limits.idempotency_ttl_seconds)
         self.started_at = self.clock.now()
-        self.health_reporters: list[Callable[[], dict[str, Any]]] = []
+        self._health_reporters: list[HealthReporter] = []
         self._reads = ReadScheduler(self.catalog, settings.batch, self.metrics)
         data = settings.storage.data_dir
         self._dir_lock = DataDirLock(data)
@@ -90,7 +92,6 @@ class Node:
             idempotency=self.idempotency,
             applied_through=self._writes.applied_through,
         )
-        self.snapshot_extras = self._snapshots.carried
         self._writes.add_observer(self._reads.after_apply)
         self._writes.add_observer(self._snapshots.after_apply)
         self._catalog_lock = asyncio.Lock()
@@ -224,7 +225,36 @@ class Node:
         """Write a snapshot now and drop the WAL segments it covers."""
         return await self._snapshots.snapshot()
 
-    # -- reporting ---------------------------------------------------------------
+    # -- what collaborators see (ports.ReplicationPort, /health) -------------------
+    def add_health_reporter(self, reporter: HealthReporter) -> None:
+        self._health_reporters.append(reporter)
+
+    def health_reports(self) -> dict[str, Any]:
+        """Every health reporter's fields in one dict; ``degraded`` if any says so."""
+        merged: dict[str, Any] = {}
+        degraded = False
+        for report in self._health_reporters:
+            fields = report()
+            degraded = degraded or bool(fields.get("degraded"))
+            merged.update(fields)
+        if degraded:
+            merged["degraded"] = True
+        return merged
+
+    def replication_state(self, name: str) -> dict[str, Any]:
+        return dict(self._snapshots.carried.get(name, {}))
+
+    def set_replication_state(self, name: str, state: dict[str, Any]) -> None:
+        self._snapshots.carried[name] = dict(state)
+
+    def holds_data(self) -> bool:
+        return self.wal.last_seq > 0 or bool(self.catalog.collections)
+
+    @property
+    def wal_seq(self) -> int:
+        """The sequence number of the last WAL entry (``/health`` reports it)."""
+        return self.wal.last_seq
+
     def _scrape_state(self) -> dict[str, Any]:
         return {
             "collections": {
