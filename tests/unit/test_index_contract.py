@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from ruvstream.core.spec import INDEXES, METRICS
+from ruvstream.index import exact
 from ruvstream.index.base import VectorIndex
 from ruvstream.index.exact import ExactIndex, exact_search, prepare
 from ruvstream.index.factory import new_index
@@ -246,6 +247,18 @@ def test_exact_is_exact(metric: str) -> None:
     _, slots = index.search(queries, K, allowed=allowed)
     keep = allowed & index.live
     assert np.array_equal(slots, oracle(base, queries, metric, keep)[1])
+
+
+def test_exact_scores_a_large_batch_in_blocks_with_the_same_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, queries = data()
+    index = built("exact", "cosine", base)
+    index.remove(np.array([5, 6], dtype=np.int64))
+    whole = index.search(queries, K)
+    monkeypatch.setattr(exact, "SCORE_BLOCK", 3 * N)  # three queries per block
+    blocked = index.search(queries, K)
+    assert np.array_equal(blocked[1], whole[1]) and np.allclose(blocked[0], whole[0], atol=1e-6)
 
 
 @pytest.mark.parametrize("metric", METRICS)

@@ -18,6 +18,9 @@ from ruvstream.index.base import Allowed, Matrix, SearchResult, Slots
 __all__ = ["ExactIndex", "exact_scores", "exact_search", "prepare"]
 
 _INITIAL_SLOTS = 1024
+SCORE_BLOCK = 1 << 24
+"""Score-matrix cells (queries x vectors) computed at once: 64 MiB of float32, so a
+batch over a large exact collection is scored in blocks of queries, not all at once."""
 
 
 def prepare(vectors: Matrix, metric: str) -> Matrix:
@@ -121,10 +124,20 @@ class ExactIndex:
         queries = prepare(queries, self.metric)
         stored = self._vectors[: self._size]
         if allowed is None and not self._removed:  # every slot: no copy of the matrix
-            return exact_search(queries, stored, np.arange(self._size), k, self.metric)
+            return self._in_blocks(queries, stored, np.arange(self._size), k)
         mask = self.live if allowed is None else np.logical_and(self.live, allowed[: self._size])
         slots = np.flatnonzero(mask).astype(np.int64)
-        return exact_search(queries, stored[slots], slots, k, self.metric)
+        return self._in_blocks(queries, stored[slots], slots, k)
+
+    def _in_blocks(self, queries: Matrix, vectors: Matrix, slots: Slots, k: int) -> SearchResult:
+        rows = max(1, SCORE_BLOCK // max(1, len(slots)))
+        if rows >= len(queries):
+            return exact_search(queries, vectors, slots, k, self.metric)
+        parts = [
+            exact_search(queries[start : start + rows], vectors, slots, k, self.metric)
+            for start in range(0, len(queries), rows)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def empty_like(self) -> ExactIndex:
         return ExactIndex(self.dim, self.metric)
