@@ -12,7 +12,7 @@
   budget, a ``DecisionLog`` and ``ScalingMetrics``, acting through the ports
   ``CapacityActuator``, ``DegradationPort`` (``HttpDegradationPort``) and
   remembering through a ``StateStore``;
-- ``replay``/``SimulatedFleet``/``serve``: the simulation core the replay and
+- ``replay``/``ScalingSimulation``/``SimulatedFleet``/``serve``: the simulation core the replay and
   the global simulator run these objects on.
 
 The command line is ``ruvstream scale`` (``ruvstream.control.scaling.cli:scale``).
@@ -66,7 +66,7 @@ from .reactive import (
     ReactiveTargets,
     RegionSample,
 )
-from .replay import ReplayResult, ReplayTick, build_orchestrator, replay
+from .replay import ReplayResult, ReplayTick, ScalingSimulation, build_orchestrator, replay
 from .simulation import SimulatedFleet, TickLoad, TierMix, region_sample, serve
 from .sizing import NodeCapacity
 from .trace import Trace, TraceRow
@@ -121,6 +121,7 @@ __all__ = [
     "ScalingConfigError",
     "ScalingError",
     "ScalingMetrics",
+    "ScalingSimulation",
     "SimulatedFleet",
     "SimulationConfig",
     "StaleFencingTokenError",

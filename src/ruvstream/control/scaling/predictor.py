@@ -7,7 +7,8 @@ serving by then, so the prediction covers the highest demand expected in
 times the strongest calendar event hitting the region then (events do not
 multiply each other). An event with an ``expected_audience`` sizes its own
 peak (its audience shared evenly over its regions, in streams) instead of
-the pattern's average multiplier.
+the pattern's average multiplier (and, with no baseline yet, sets the
+streams alone).
 
 The baseline comes from a per-region history of observed demand in
 ``bucket_seconds`` buckets, forecast by ``forecast.forecast`` (Holt-Winters
@@ -154,7 +155,7 @@ class Predictor:
             base_q, base_s = self._baseline(fit, tau)
             m, event = self._strongest(events, region, tau, base_s)
             peak_qps = max(peak_qps, base_q * m)
-            peak_streams = max(peak_streams, base_s * m)
+            peak_streams = max(peak_streams, base_s * m, _audience(events, region, tau))
             if event is not None and m > top_m:
                 top, top_m = event, m
         if top is not None:
@@ -187,7 +188,8 @@ class Predictor:
                 )
                 base_q, base_s = self._baseline(fit, peak_t)
                 m = self._event_multiplier(event, region, base_s, peak_t)
-                instances = self.node.instances_for(base_q * m, base_s * m)
+                streams = max(base_s * m, _audience([event], region, peak_t))
+                instances = self.node.instances_for(base_q * m, streams)
                 steps.append(
                     PrewarmStep(event.event.id, region, event.start - self.lead_seconds,
                                 event.start, instances)
@@ -290,6 +292,17 @@ class Predictor:
         for e in self.calendar.overlapping(t, t, region):
             best = max(best, e.multiplier_at(t))
         return best
+
+
+def _audience(events: list[ResolvedEvent], region: str, tau: float) -> float:
+    """Streams the events' expected audiences bring to ``region`` at ``tau`` (shaped)."""
+    best = 0.0
+    for e in events:
+        audience = e.event.expected_audience
+        if audience and region in e.regions:
+            share = e.pattern.shape(tau - e.start, e.duration_seconds)
+            best = max(best, audience / len(e.regions) * share)
+    return best
 
 
 def _dense(

@@ -11,8 +11,9 @@ window (6 s); averaging counts rather than utilisations keeps a window that
 spans new instances arriving from mixing old utilisation with the new
 ready count. The largest vote wins (HPA, several metrics).
 
-Panic (Knative ``autoscaler.go``): when the panic-window count is at least
-``panic_threshold`` (200 %) of the ready instances, the region panics; it
+Panic (Knative ``autoscaler.go``): when the panic-window count of the load
+metrics (concurrency, CPU, memory; latency and errors never cause panic) is
+at least ``panic_threshold`` (200 %) of the ready instances, the region panics; it
 stays in panic until it has been under the threshold for a whole stable
 window. In panic the count follows the faster window and never goes down.
 
@@ -22,8 +23,8 @@ Scale-in is gradual and guarded: never in panic, never before a full stable
 window has been observed (a restart without saved state is conservative, as
 Knative's new autoscaler starts in panic, knative/serving#4795), never
 within ``scale_in_cooldown_seconds`` of the last change, never below the
-highest count asked for in the last ``scale_in_stabilization_seconds`` (the
-HPA's scale-down stabilisation), and at most ``max_scale_down_rate`` (halve)
+highest panic-window count seen in the last ``scale_in_stabilization_seconds``
+(the HPA's scale-down stabilisation over short-window recommendations), and at most ``max_scale_down_rate`` (halve)
 per step. Changes within ``tolerance`` (HPA's 10 %) are not made.
 
 Defaults and where they come from: windows, panic threshold and rates from
@@ -184,12 +185,18 @@ class ReactiveScaler:
         panic_votes = self._votes(st.samples, now - c.panic_window_seconds)
         lo = math.floor(ready / c.max_scale_down_rate)
         hi = math.ceil(ready * c.max_scale_up_rate)
-        d_stable = min(hi, max(lo, max(stable_votes.values(), default=0)))
-        d_panic = min(hi, max(lo, max(panic_votes.values(), default=0)))
+        raw_stable = max(stable_votes.values(), default=0)
+        raw_panic = max((v for k, v in panic_votes.items() if k not in _OUT_ONLY), default=0)
+        d_stable = min(hi, max(lo, raw_stable))
+        d_panic = min(hi, max(lo, raw_panic))
         self._update_panic(st, d_panic / ready >= c.panic_threshold, now)
         in_panic = st.panic_since is not None
         desired = max(d_stable, d_panic, st.current) if in_panic else d_stable
-        st.recommendations.append((now, desired))
+        # Short-window counts go into the scale-in history, so its maximum keeps the
+        # peaks of a load that swings within the stable window (HPA recommendations).
+        # The rate clamps apply when acting, not here.
+        held = desired if in_panic else max(raw_stable, raw_panic)
+        st.recommendations.append((now, held))
         oldest = now - c.scale_in_stabilization_seconds
         while st.recommendations and st.recommendations[0][0] < oldest:
             st.recommendations.popleft()

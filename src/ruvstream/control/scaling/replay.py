@@ -17,7 +17,7 @@ cost is billed instances (ready + starting) x the region's price.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,16 +28,16 @@ from ruvstream.core.clock import ManualClock
 from .calendar import Calendar
 from .capacity import CapacityManager
 from .config import ScalingConfig
-from .decisions import DecisionLog, ScalingMetrics
+from .decisions import Decision, DecisionLog, ScalingMetrics
 from .degradation import LADDER, DegradationLevel
-from .orchestrator import Orchestrator
-from .ports import MemoryDegradationPort
+from .orchestrator import Orchestrator, TickPlan
+from .ports import MemoryDegradationPort, StateStore
 from .predictor import Predictor
 from .reactive import ReactiveScaler
-from .simulation import SimulatedFleet, region_sample, serve
+from .simulation import SimulatedFleet, TickLoad, region_sample, serve
 from .trace import Trace
 
-__all__ = ["ReplayResult", "ReplayTick", "build_orchestrator", "replay"]
+__all__ = ["ReplayResult", "ReplayTick", "ScalingSimulation", "build_orchestrator", "replay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,94 @@ def build_orchestrator(
     )
 
 
+class ScalingSimulation:
+    """The policies on simulated time: step it with each region's offered load.
+
+    Holds the ``ManualClock``, the ``SimulatedFleet`` (actuator), an in-memory
+    degradation port and the orchestrator; ``restart`` replaces the
+    orchestrator as a leader restart would, with or without its saved state,
+    while the fleet keeps running. The replay, the tests and the benchmark
+    drive the same object.
+    """
+
+    def __init__(
+        self,
+        config: ScalingConfig,
+        calendar: Calendar | None,
+        regions: Iterable[str],
+        *,
+        predictive: bool = True,
+        start: float = 0.0,
+        initial: Mapping[str, int] | None = None,
+        fencing_token: int = 1,
+    ) -> None:
+        self.config, self.calendar, self.predictive = config, calendar, predictive
+        self.regions = sorted(regions)
+        self.clock = ManualClock(start)
+        self.start = start
+        self.registry = CollectorRegistry()
+        self.orchestrator = build_orchestrator(
+            config, calendar, predictive=predictive, registry=self.registry
+        )
+        initial = initial or {}
+        self.fleet = SimulatedFleet(
+            self.clock, config.node.startup_seconds, {r: config.quota(r) for r in self.regions},
+            initial={r: initial.get(r, config.region(r).min_instances) for r in self.regions},
+        )
+        self.port = MemoryDegradationPort()
+        self.fencing_token = fencing_token
+        self.spend_dollars = 0.0
+        self.steps = 0
+        self.last_plan: TickPlan | None = None
+
+    def restart(self, store: StateStore | None) -> bool:
+        """A new leader: fresh objects, state from ``store`` if given; True if state was found."""
+        self.orchestrator = build_orchestrator(
+            self.config, self.calendar, predictive=self.predictive,
+            registry=CollectorRegistry(),
+        )
+        self.fencing_token += 1
+        return self.orchestrator.restore(store) if store is not None else False
+
+    def step(self, offered: Mapping[str, tuple[float, float]]) -> list[ReplayTick]:
+        """One tick: move the clock (after the first), serve, observe, decide, act."""
+        return asyncio.run(self.astep(offered))
+
+    async def astep(self, offered: Mapping[str, tuple[float, float]]) -> list[ReplayTick]:
+        cfg, tick = self.config, self.config.tick_seconds
+        if self.steps:
+            self.clock.advance(tick)
+        self.steps += 1
+        self.fleet.advance()
+        port = self.port.current
+        actions = port.actions if port else LADDER[DegradationLevel.NONE]
+        samples, loads = [], {}
+        for r in self.regions:
+            qps, streams = offered.get(r, (0.0, 0.0))
+            ready, billed = self.fleet.ready(r), self.fleet.billed(r)
+            load = serve(r, self.clock.now(), tick, qps, streams, ready, cfg.node,
+                         cfg.simulation.tier_mix, actions)
+            loads[r] = load
+            samples.append(region_sample(load, ready, billed, cfg.node))
+            self.spend_dollars += billed * cfg.region(r).cost_per_instance_hour * tick / 3600
+        plan = await self.orchestrator.tick(samples, self.fencing_token, self.fleet, self.port)
+        self.last_plan = plan
+        by_region = {d.region: d for d in plan.decisions}
+        t_rel = self.clock.now() - self.start
+        return [self._record(t_rel, loads[r], by_region[r], plan) for r in self.regions]
+
+    def _record(self, t: float, load: TickLoad, d: Decision, plan: TickPlan) -> ReplayTick:
+        return ReplayTick(
+            t=t, region=load.region, offered_qps=load.offered / load.seconds,
+            streams=load.streams, offered=load.offered, served=load.served, shed=load.shed,
+            shed_share=load.shed_share, desired=d.desired, running=self.fleet.ready(load.region),
+            starting=self.fleet.starting(load.region), level=d.level,
+            spend_dollars=self.spend_dollars,
+            spend_rate_per_hour=plan.allocation.rate_per_hour, reason=d.reason,
+            slo_violated=load.overloaded,
+        )
+
+
 def replay(
     trace: Trace,
     config: ScalingConfig,
@@ -141,50 +229,19 @@ async def _run(
     start: float,
     history: Iterable[tuple[str, float, float, float]],
 ) -> ReplayResult:
-    registry = CollectorRegistry()
-    orch = build_orchestrator(config, calendar, predictive=predictive, registry=registry)
-    if orch.predictor is not None:
+    initial = {r: _initial(config, trace, r) for r in trace.regions}
+    sim = ScalingSimulation(config, calendar, trace.regions, predictive=predictive,
+                            start=start, initial=initial)
+    predictor = sim.orchestrator.predictor
+    if predictor is not None:
         for region, t, qps, streams in history:
-            orch.predictor.observe(region, t, qps, streams)
-    clock = ManualClock(start)
-    regions = trace.regions
-    node, tick = config.node, config.tick_seconds
-    fleet = SimulatedFleet(
-        clock, node.startup_seconds, {r: config.quota(r) for r in regions},
-        initial={r: _initial(config, trace, r) for r in regions},
-    )
-    port = MemoryDegradationPort()
+            predictor.observe(region, t, qps, streams)
     ticks: list[ReplayTick] = []
-    spend = 0.0
-    steps = int(trace.end // tick) + 1
-    for step in range(steps):
-        if step:
-            clock.advance(tick)
-        fleet.advance()
+    tick = config.tick_seconds
+    for step in range(int(trace.end // tick) + 1):
         t_rel = step * tick
-        actions = port.current.actions if port.current else LADDER[DegradationLevel.NONE]
-        samples, loads = [], {}
-        for r in regions:
-            qps, streams = trace.at(r, t_rel)
-            ready, billed = fleet.ready(r), fleet.billed(r)
-            load = serve(r, clock.now(), tick, qps, streams, ready, node,
-                         config.simulation.tier_mix, actions)
-            loads[r] = load
-            samples.append(region_sample(load, ready, billed, node))
-            spend += billed * config.region(r).cost_per_instance_hour * tick / 3600
-        plan = await orch.tick(samples, 1, fleet, port)
-        by_region = {d.region: d for d in plan.decisions}
-        for r in regions:
-            load, d = loads[r], by_region[r]
-            ticks.append(ReplayTick(
-                t=t_rel, region=r, offered_qps=load.offered / tick, streams=load.streams,
-                offered=load.offered, served=load.served, shed=load.shed,
-                shed_share=load.shed_share, desired=d.desired, running=fleet.ready(r),
-                starting=fleet.starting(r), level=d.level, spend_dollars=spend,
-                spend_rate_per_hour=plan.allocation.rate_per_hour, reason=d.reason,
-                slo_violated=load.overloaded,
-            ))
-    return ReplayResult(ticks, orch.log, tick, predictive, registry)
+        ticks.extend(await sim.astep({r: trace.at(r, t_rel) for r in sim.regions}))
+    return ReplayResult(ticks, sim.orchestrator.log, tick, predictive, sim.registry)
 
 
 def _initial(config: ScalingConfig, trace: Trace, region: str) -> int:
