@@ -24,8 +24,9 @@ window has been observed (a restart without saved state is conservative, as
 Knative's new autoscaler starts in panic, knative/serving#4795), never
 within ``scale_in_cooldown_seconds`` of the last change, never below the
 highest panic-window count seen in the last ``scale_in_stabilization_seconds``
-(the HPA's scale-down stabilisation over short-window recommendations), and at most ``max_scale_down_rate`` (halve)
-per step. Changes within ``tolerance`` (HPA's 10 %) are not made.
+(the HPA's scale-down stabilisation over short-window recommendations), and
+at most ``max_scale_down_rate`` (halve) per step. Changes within
+``tolerance`` (HPA's 10 %) are not made.
 
 Defaults and where they come from: windows, panic threshold and rates from
 Knative's config-autoscaler; CPU 0.70, memory 0.75, p99 50 ms and error
