@@ -54,7 +54,8 @@ def test_unknown_type_is_refused_naming_the_choices() -> None:
 def test_profile_onset_peak_and_end() -> None:
     e = Calendar().add(CalendarEvent("wc", "final", "sports", T0))
     assert e.regions == PATTERNS["world-cup-final"].regions
-    assert e.multiplier_at(T0 - 1) == 1.0
+    assert e.multiplier_at(T0 - 301) == 1.0
+    assert e.multiplier_at(T0 - 150) == pytest.approx(1 + 44 * 0.25)  # the audience arriving
     assert e.multiplier_at(T0) == pytest.approx(1 + 44 * 0.5)
     assert e.multiplier_at(T0 + 5400) == pytest.approx(45.0)
     assert e.multiplier_at(T0 + 7200) == 1.0

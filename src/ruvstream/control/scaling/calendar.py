@@ -10,18 +10,22 @@ patterns by pattern name but gave events the types ``sports``, ``release``,
 anything else is refused when the event is made. ``other`` maps to the
 original's conservative fallback (10x for an hour, confidence 0.5).
 
-The profile between the figures: the audience is there when the event
-starts (viewers tune in before kick-off), so at the start load is already
-``onset_share`` (default half) of the way to the peak; it rises linearly to
-the peak at the peak offset and falls linearly back to the baseline at the
-end. The original gives only the three figures; the onset share is this
-module's choice, and the reactive scaler covers what the shape misses.
+The profile between the figures: the audience arrives before the event
+starts (viewers tune in before kick-off), rising linearly over
+``arrival_seconds`` (default 300) so that at the start load is already
+``onset_share`` (default half) of the way to the peak; it then rises
+linearly to the peak at the peak offset and falls linearly back to the
+baseline at the end. The original gives only the three figures (and
+pre-warmed 900 s ahead, which says load comes early); arrival and onset
+are this module's choice, and the reactive scaler covers what the shape
+misses.
 
 File format (JSON, ``load``/``save``, version 1)::
 
     {"version": 1,
      "patterns": {"derby": {"multiplier": 8, "duration_seconds": 7200,
-                            "peak_offset_seconds": 3600, "regions": ["europe-west1"]}},
+                            "peak_offset_seconds": 3600, "regions": ["europe-west1"],
+                            "onset_share": 0.5, "arrival_seconds": 300}},
      "events": [{"id": "wc-final", "name": "World Cup final", "type": "world-cup-final",
                  "start": "2026-07-19T15:00:00Z", "regions": ["us-central1"],
                  "expected_audience": 2000000000}]}
@@ -67,7 +71,8 @@ class BurstPattern:
     Invariants: multiplier >= 1, 0 <= peak offset <= duration, duration > 0.
     ``regions`` are the regions the pattern hits when an event names none.
     ``confidence`` is how far the figures are trusted (0..1); ``onset_share`` is
-    the share of the peak excess already present at the start (0..1).
+    the share of the peak excess already present at the start (0..1), reached
+    over the ``arrival_seconds`` before it.
     """
 
     name: str
@@ -77,6 +82,7 @@ class BurstPattern:
     regions: tuple[str, ...]
     confidence: float = 0.9
     onset_share: float = 0.5
+    arrival_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if not (self.multiplier >= 1 and math.isfinite(self.multiplier)):
@@ -89,12 +95,18 @@ class BurstPattern:
             )
         if not 0 <= self.onset_share <= 1:
             raise CalendarError(f"pattern {self.name}: onset_share must lie in [0, 1]")
+        if self.arrival_seconds < 0:
+            raise CalendarError(f"pattern {self.name}: arrival_seconds must be >= 0")
 
     def shape(self, offset: float, duration: float | None = None) -> float:
         """Share of the peak excess present ``offset`` s after the start (0 outside)."""
         end = self.duration_seconds if duration is None else duration
         peak = self.peak_offset_seconds * end / self.duration_seconds
-        if offset < 0 or offset >= end:
+        if offset < 0:
+            if offset < -self.arrival_seconds or self.arrival_seconds == 0:
+                return 0.0
+            return self.onset_share * (offset + self.arrival_seconds) / self.arrival_seconds
+        if offset >= end:
             return 0.0
         if offset <= peak:
             return 1.0 if peak == 0 else self.onset_share + (1 - self.onset_share) * offset / peak
@@ -173,6 +185,11 @@ class ResolvedEvent:
         return self.event.start
 
     @property
+    def begin(self) -> float:
+        """When load starts to arrive (``arrival_seconds`` before the start)."""
+        return self.event.start - self.pattern.arrival_seconds
+
+    @property
     def end(self) -> float:
         return self.event.start + self.duration_seconds
 
@@ -189,18 +206,25 @@ class Calendar:
     patterns: dict[str, BurstPattern] = field(default_factory=lambda: dict(PATTERNS))
     _events: dict[str, ResolvedEvent] = field(default_factory=dict)
 
+    _sorted: list[ResolvedEvent] = field(default_factory=list)
+
     def add(self, event: CalendarEvent) -> ResolvedEvent:
         if event.id in self._events:
             raise CalendarError(f"event {event.id}: id already in the calendar")
         resolved = self._resolve(event)
         self._events[event.id] = resolved
+        self._sort()
         return resolved
 
     def remove(self, event_id: str) -> None:
         self._events.pop(event_id, None)
+        self._sort()
+
+    def _sort(self) -> None:
+        self._sorted = sorted(self._events.values(), key=lambda e: (e.start, e.event.id))
 
     def __iter__(self) -> Iterator[ResolvedEvent]:
-        return iter(sorted(self._events.values(), key=lambda e: (e.start, e.event.id)))
+        return iter(self._sorted)
 
     def __len__(self) -> int:
         return len(self._events)
@@ -210,11 +234,11 @@ class Calendar:
         return [e for e in self if 0 < e.start - now <= lookahead_seconds]
 
     def overlapping(self, t0: float, t1: float, region: str | None = None) -> list[ResolvedEvent]:
-        """Events whose ``[start, end)`` meets ``[t0, t1]``, optionally hitting ``region``."""
+        """Events whose ``[begin, end)`` meets ``[t0, t1]``, optionally hitting ``region``."""
         return [
             e
             for e in self
-            if e.start <= t1 and e.end > t0 and (region is None or region in e.regions)
+            if e.begin <= t1 and e.end > t0 and (region is None or region in e.regions)
         ]
 
     def _resolve(self, event: CalendarEvent) -> ResolvedEvent:
@@ -319,6 +343,7 @@ def _pattern_json(p: BurstPattern) -> dict[str, Any]:
         "regions": list(p.regions),
         "confidence": p.confidence,
         "onset_share": p.onset_share,
+        "arrival_seconds": p.arrival_seconds,
     }
 
 
@@ -357,7 +382,7 @@ def _parse_pattern(name: str, raw: object) -> BurstPattern:
     _no_extra(
         fields,
         {"multiplier", "duration_seconds", "peak_offset_seconds", "regions", "confidence",
-         "onset_share"},
+         "onset_share", "arrival_seconds"},
         where,
     )
     numbers = []
@@ -368,6 +393,8 @@ def _parse_pattern(name: str, raw: object) -> BurstPattern:
         numbers.append(value)
     confidence = _number(fields.get("confidence", 0.9), f"{where}.confidence", minimum=0.0)
     onset = _number(fields.get("onset_share", 0.5), f"{where}.onset_share", minimum=0.0)
+    arrival = _number(fields.get("arrival_seconds", 300.0), f"{where}.arrival_seconds",
+                      minimum=0.0)
     try:
         return BurstPattern(
             name=name,
@@ -377,6 +404,7 @@ def _parse_pattern(name: str, raw: object) -> BurstPattern:
             regions=_regions(fields.get("regions", []), f"{where}.regions"),
             confidence=min(1.0, confidence or 0.0),
             onset_share=onset or 0.0,
+            arrival_seconds=arrival or 0.0,
         )
     except CalendarError as exc:
         raise CalendarError(f"{where}: {exc}") from None

@@ -25,9 +25,9 @@ there is a previous one. The orchestrator ignores predictions below
 ``min_confidence``.
 
 Defaults: 5-minute buckets and a daily season (the utilisation traces'
-resolution); 14 days of history and a 48-hour forecast (AWS predictive
-scaling analyses up to 14 days and forecasts 48 h); hourly refits (AWS
-forecasts hourly values); a 60 s pre-warm margin over the start-up, instead
+resolution); 14 days of history, a 48-hour forecast and a refit every 6
+hours (AWS predictive scaling analyses up to 14 days, forecasts 48 h and
+re-forecasts every 6 h); a 60 s pre-warm margin over the start-up, instead
 of AWS's fixed 300 s scheduling buffer or the original's 900 s, because the
 lead here is derived from the measured start-up.
 """
@@ -55,7 +55,7 @@ class PredictorConfig:
     season_seconds: float = 86400.0
     history_seconds: float = 14 * 86400.0
     forecast_horizon_seconds: float = 48 * 3600.0
-    refit_seconds: float = 3600.0
+    refit_seconds: float = 6 * 3600.0
     prewarm_margin_seconds: float = 60.0
     min_confidence: float = 0.5
 
@@ -86,7 +86,8 @@ class Prediction:
 
 @dataclass(frozen=True, slots=True)
 class PrewarmStep:
-    """When to start warming a region for an event, and to how many instances."""
+    """When to start warming a region for an event (one lead before its audience
+    starts to arrive), and to how many instances its peak needs."""
 
     event_id: str
     region: str
@@ -191,7 +192,7 @@ class Predictor:
                 streams = max(base_s * m, _audience([event], region, peak_t))
                 instances = self.node.instances_for(base_q * m, streams)
                 steps.append(
-                    PrewarmStep(event.event.id, region, event.start - self.lead_seconds,
+                    PrewarmStep(event.event.id, region, event.begin - self.lead_seconds,
                                 event.start, instances)
                 )
         return steps
@@ -259,7 +260,7 @@ class Predictor:
             edge += b
         for e in events:
             scale = e.duration_seconds / e.pattern.duration_seconds
-            for corner in (e.start, e.start + e.pattern.peak_offset_seconds * scale):
+            for corner in (e.begin, e.start, e.start + e.pattern.peak_offset_seconds * scale):
                 if t0 <= corner <= t1:
                     times.add(corner)
         return sorted(times)

@@ -47,8 +47,8 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .sizing import ceil_int
@@ -133,9 +133,38 @@ class ReactiveDecision:
     signals: Mapping[str, int]
 
 
+class _Sums:
+    """Per-metric sum of |count|, number of votes and of over-target votes in a window."""
+
+    __slots__ = ("counts", "overs", "sums")
+
+    def __init__(self) -> None:
+        self.sums = [0.0] * len(_METRICS)
+        self.counts = [0] * len(_METRICS)
+        self.overs = [0] * len(_METRICS)
+
+    def add(self, sample: tuple[float, ...], sign: int = 1) -> None:
+        for i in range(len(_METRICS)):
+            v = sample[2 + i]
+            if v != v:  # NaN: the metric is off
+                continue
+            self.sums[i] += sign * abs(v)
+            self.counts[i] += sign
+            if v >= 0:
+                self.overs[i] += sign
+
+    def votes(self) -> dict[str, int]:
+        out = {}
+        for i, name in enumerate(_METRICS):
+            if self.counts[i] and (self.overs[i] or name not in _OUT_ONLY):
+                out[name] = ceil_int(self.sums[i] / self.counts[i])
+        return out
+
+
 @dataclass
 class _Region:
     samples: deque[tuple[float, ...]] = field(default_factory=deque)
+    stable: _Sums = field(default_factory=_Sums)
     recommendations: deque[tuple[float, int]] = field(default_factory=deque)
     current: int | None = None
     observed_since: float | None = None
@@ -157,10 +186,12 @@ class ReactiveScaler:
             st.observed_since = sample.t
         if st.current is None:
             st.current = sample.instances
-        st.samples.append(self._sample_votes(sample))
+        votes = self._sample_votes(sample)
+        st.samples.append(votes)
+        st.stable.add(votes)
         horizon = sample.t - self.config.stable_window_seconds
         while st.samples and st.samples[0][0] <= horizon:
-            st.samples.popleft()
+            st.stable.add(st.samples.popleft(), -1)
 
     def in_panic(self, region: str) -> bool:
         st = self._regions.get(region)
@@ -182,7 +213,7 @@ class ReactiveScaler:
             return ReactiveDecision(region, current, current, False, "no-data", {})
         c = self.config
         ready = max(1, int(st.samples[-1][1]))
-        stable_votes = self._votes(st.samples, now - c.stable_window_seconds)
+        stable_votes = st.stable.votes()
         panic_votes = self._votes(st.samples, now - c.panic_window_seconds)
         lo = math.floor(ready / c.max_scale_down_rate)
         hi = math.ceil(ready * c.max_scale_up_rate)
@@ -232,15 +263,13 @@ class ReactiveScaler:
                 out.append(-float(ready))
         return tuple(out)
 
-    def _votes(self, samples: Iterable[tuple[float, ...]], since: float) -> dict[str, int]:
-        window = [s for s in samples if s[0] > since]
-        votes: dict[str, int] = {}
-        for i, name in enumerate(_METRICS, start=2):
-            values = [s[i] for s in window if not math.isnan(s[i])]
-            if not values or (name in _OUT_ONLY and max(values) < 0):
-                continue
-            votes[name] = ceil_int(sum(abs(v) for v in values) / len(values))
-        return votes
+    def _votes(self, samples: deque[tuple[float, ...]], since: float) -> dict[str, int]:
+        window = _Sums()
+        for s in reversed(samples):
+            if s[0] <= since:
+                break
+            window.add(s)
+        return window.votes()
 
     def _update_panic(self, st: _Region, over: bool, now: float) -> None:
         if over:
@@ -279,10 +308,16 @@ class ReactiveScaler:
     def export_state(self) -> bytes:
         regions = {}
         for name, st in self._regions.items():
-            fields = asdict(st)
-            fields["samples"] = [list(s) for s in st.samples]
-            fields["recommendations"] = [list(r) for r in st.recommendations]
-            regions[name] = fields
+            regions[name] = {
+                # NaN (a metric switched off) is not JSON: it travels as null.
+                "samples": [[None if x != x else x for x in s] for s in st.samples],
+                "recommendations": [list(r) for r in st.recommendations],
+                "current": st.current,
+                "observed_since": st.observed_since,
+                "panic_since": st.panic_since,
+                "last_scale_out": st.last_scale_out,
+                "last_change": st.last_change,
+            }
         return json.dumps({"version": STATE_VERSION, "regions": regions}).encode()
 
     def import_state(self, data: bytes) -> None:
@@ -293,8 +328,15 @@ class ReactiveScaler:
                 raise ValueError(f"reactive state version {doc.get('version')!r}")
             regions = {}
             for name, f in doc["regions"].items():
+                samples = deque(
+                    tuple(math.nan if x is None else float(x) for x in s) for s in f["samples"]
+                )
+                stable = _Sums()
+                for s in samples:
+                    stable.add(s)
                 regions[name] = _Region(
-                    samples=deque(tuple(float(x) for x in s) for s in f["samples"]),
+                    samples=samples,
+                    stable=stable,
                     recommendations=deque((float(t), int(n)) for t, n in f["recommendations"]),
                     current=f["current"],
                     observed_since=f["observed_since"],
