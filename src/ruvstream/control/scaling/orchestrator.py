@@ -14,7 +14,9 @@ original built two of each that fought, inventory B11). A tick is:
 3. ``act(plan, actuator, port)``: regions whose count changed (all of them on
    the first tick) go to the actuator, and the degradation plan goes to the
    port when its level changed (or on the first tick), each with the tick's
-   fencing token.
+   fencing token. A port's exception propagates: what was not delivered is
+   sent again next tick, and ``StaleFencingTokenError`` tells the caller it is
+   no longer the leader.
 
 The predictor only ever raises capacity: a falling prediction never scales
 in by itself, because the reactive scaler's scale-in guards (cooldown,
