@@ -80,3 +80,19 @@ def test_no_history_predicts_nothing() -> None:
     p = Predictor(Calendar(), NODE)
     assert p.predict(REGION, START).source == "none"
     assert p.predict(REGION, START).instances == 0
+
+
+def test_a_running_event_smaller_than_its_pattern_scales_the_rest_down() -> None:
+    """Against a baseline from earlier days, the event's real size replaces the pattern's."""
+    cal = launch(START)
+    p = Predictor(cal, NODE)
+    for t in range(-86400, 0, 300):  # a flat day before: the seasonal-naive baseline
+        p.observe(REGION, START + t, BASE_QPS, 0.0)
+    event = next(iter(cal))
+    for t in range(0, 900, 2):  # the launch turns out at 60 % of the pattern's excess
+        m = 1 + (event.multiplier_at(START + t) - 1) * 0.6
+        p.observe(REGION, START + t, BASE_QPS * m, 0.0)
+    assert p.scale("launch", REGION) == pytest.approx(0.6, abs=0.05)
+    ahead = p.predict(REGION, START + 900)
+    real_peak = BASE_QPS * (1 + (event.multiplier - 1) * 0.6)
+    assert ahead.qps == pytest.approx(real_peak, rel=0.1)

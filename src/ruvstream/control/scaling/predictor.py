@@ -10,6 +10,16 @@ peak (its audience shared evenly over its regions, in streams) instead of
 the pattern's average multiplier (and, with no baseline yet, sets the
 streams alone).
 
+Once an event is running, the predictor measures how big it is turning out:
+the observed excess over the baseline against the pattern's, smoothed with
+a ``calibration_seconds`` (300 s) time constant from the start on and kept within 0.5-2x, scales
+the rest of the event's excess. The original fitted its patterns to actual
+peaks after the fact (``trainModel``, an 0.8/0.2 moving average); doing it
+while the event runs lets the same event's later capacity follow. It needs a
+baseline that does not come from the event itself (a forecast from earlier
+days); with only the event's own history it has nothing to compare with and
+leaves the pattern as it is.
+
 The baseline comes from a per-region history of observed demand in
 ``bucket_seconds`` buckets, forecast by ``forecast.forecast`` (Holt-Winters
 or seasonal-naive) and refitted every ``refit_seconds``. Observations made
@@ -21,7 +31,7 @@ Confidence: an event's comes from its pattern (0.9 for the original's four
 patterns, 0.5 for its conservative fallback, +0.05 with a known audience, as
 ``burst-predictor.ts:214-233`` meant it). A forecast's is 1 - sMAPE/2 of its
 previous forecast against what then happened, or a prior by method before
-there is a previous one. The orchestrator ignores predictions below
+there is a previous one. The orchestrator ignores predictions below its
 ``min_confidence``.
 
 Defaults: 5-minute buckets and a daily season (the utilisation traces'
@@ -46,6 +56,8 @@ from .sizing import NodeCapacity
 
 __all__ = ["Prediction", "Predictor", "PredictorConfig", "PrewarmStep"]
 
+_MIN_CALIBRATION_SHARE = 0.1
+_SCALE_BOUNDS = (0.5, 2.0)
 _PRIOR_CONFIDENCE = {"holt-winters": 0.7, "seasonal-naive": 0.6, "naive": 0.5, "empty": 0.0}
 
 
@@ -57,7 +69,7 @@ class PredictorConfig:
     forecast_horizon_seconds: float = 48 * 3600.0
     refit_seconds: float = 6 * 3600.0
     prewarm_margin_seconds: float = 60.0
-    min_confidence: float = 0.5
+    calibration_seconds: float = 300.0
 
     @property
     def season_buckets(self) -> int:
@@ -125,6 +137,7 @@ class Predictor:
         self.node = node
         self.config = config or PredictorConfig()
         self._history: dict[str, _History] = {}
+        self._scale: dict[tuple[str, str], tuple[float, float]] = {}  # (event, region) -> (k, t)
 
     @property
     def lead_seconds(self) -> float:
@@ -132,6 +145,7 @@ class Predictor:
 
     def observe(self, region: str, t: float, qps: float, streams: float) -> None:
         """Add one observation of demand (de-eventised, into its bucket)."""
+        self._calibrate(region, t, qps)
         m = self._multiplier(region, t)
         qps, streams = max(0.0, qps) / m, max(0.0, streams) / m
         h = self._history.setdefault(region, _History())
@@ -285,14 +299,38 @@ class Predictor:
         if audience is not None and base_streams > 0:
             peak = max(1.0, audience / len(e.regions) / base_streams)
         share = e.pattern.shape(tau - e.start, e.duration_seconds)
-        return 1.0 + (peak - 1.0) * share
+        return 1.0 + (peak - 1.0) * share * self.scale(e.event.id, region)
 
     def _multiplier(self, region: str, t: float) -> float:
         """The calendar's expected multiplier at ``t`` (pattern figures, no audience)."""
         best = 1.0
         for e in self.calendar.overlapping(t, t, region):
-            best = max(best, e.multiplier_at(t))
+            share = e.pattern.shape(t - e.start, e.duration_seconds)
+            best = max(best, 1.0 + (e.multiplier - 1.0) * share * self.scale(e.event.id, region))
         return best
+
+    def scale(self, event_id: str, region: str) -> float:
+        """How big the event is turning out against its pattern (1.0 until it is seen)."""
+        return self._scale.get((event_id, region), (1.0, 0.0))[0]
+
+    def _calibrate(self, region: str, t: float, qps: float) -> None:
+        """Move the running event's scale towards observed excess / expected excess."""
+        events = self.calendar.overlapping(t, t, region)
+        if len(events) != 1:
+            return  # none running, or the excess cannot be told apart
+        e = events[0]
+        share = e.pattern.shape(t - e.start, e.duration_seconds)
+        fit = self._fit(region, t)
+        base = self._baseline(fit, t)[0]
+        expected = (e.multiplier - 1.0) * share * base
+        if t < e.start or share < _MIN_CALIBRATION_SHARE or expected <= 0:
+            return  # the arrival ramp is too sensitive to when people tune in
+        ratio = min(max((qps - base) / expected, 0.25), 4.0)
+        key = (e.event.id, region)
+        k, last = self._scale.get(key, (1.0, t))
+        alpha = 1.0 - math.exp(-max(0.0, t - last) / self.config.calibration_seconds)
+        k = min(max(k + alpha * (ratio - k), _SCALE_BOUNDS[0]), _SCALE_BOUNDS[1])
+        self._scale[key] = (k, t)
 
 
 def _audience(events: list[ResolvedEvent], region: str, tau: float) -> float:

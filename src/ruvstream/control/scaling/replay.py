@@ -17,6 +17,7 @@ cost is billed instances (ready + starting) x the region's price.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from .ports import MemoryDegradationPort, StateStore
 from .predictor import Predictor
 from .reactive import ReactiveScaler
 from .simulation import SimulatedFleet, TickLoad, region_sample, serve
+from .sizing import NodeCapacity
 from .trace import Trace
 
 __all__ = ["ReplayResult", "ReplayTick", "ScalingSimulation", "build_orchestrator", "replay"]
@@ -105,7 +107,9 @@ def build_orchestrator(
     """The leader's objects from one config: one predictor, one scaler, one manager."""
     capacity = CapacityManager(dict(config.regions), config.budget, config.degradation)
     predictor = (
-        Predictor(calendar or Calendar(), config.node, config.predictor) if predictive else None
+        Predictor(calendar or Calendar(), sizing_node(config), config.predictor)
+        if predictive
+        else None
     )
     return Orchestrator(
         scaler=ReactiveScaler(config.reactive),
@@ -202,6 +206,18 @@ class ScalingSimulation:
             spend_rate_per_hour=plan.allocation.rate_per_hour, reason=d.reason,
             slo_violated=load.overloaded,
         )
+
+
+def sizing_node(config: ScalingConfig) -> NodeCapacity:
+    """The node figures with the reactive scaler's targets, for the predictor's sizing."""
+    node, t = config.node, config.reactive.targets
+    changes: dict[str, float] = {}
+    if t.concurrency_per_instance:
+        changes["target_utilization"] = min(1.0, t.concurrency_per_instance
+                                            / node.container_concurrency)
+    if t.memory:
+        changes["stream_target_utilization"] = min(1.0, t.memory)
+    return dataclasses.replace(node, **changes)
 
 
 def replay(

@@ -34,7 +34,11 @@ class NodeCapacity:
       (Knative's ``container-concurrency-target-default`` 100); the reactive
       concurrency target is a share of it.
     - ``target_utilization``: the share of full load capacity is sized for (Knative's
-      ``container-concurrency-target-percentage`` 70).
+      ``container-concurrency-target-percentage`` 70);
+      ``stream_target_utilization`` the share of stream capacity (0.75, the
+      original's memory scale-out threshold: streams are what fills memory).
+      ``build_orchestrator`` derives both from the reactive targets, so the
+      predictor sizes capacity exactly as the reactive scaler will judge it.
     """
 
     qps_per_instance: float = 6000.0
@@ -42,19 +46,20 @@ class NodeCapacity:
     startup_seconds: float = 120.0
     container_concurrency: float = 100.0
     target_utilization: float = 0.7
+    stream_target_utilization: float = 0.75
 
     def __post_init__(self) -> None:
         if self.qps_per_instance <= 0 or self.streams_per_instance <= 0:
             raise ValueError("qps_per_instance and streams_per_instance must be > 0")
-        if not 0 < self.target_utilization <= 1:
-            raise ValueError("target_utilization must lie in (0, 1]")
+        if not (0 < self.target_utilization <= 1 and 0 < self.stream_target_utilization <= 1):
+            raise ValueError("target utilisations must lie in (0, 1]")
         if self.startup_seconds < 0:
             raise ValueError("startup_seconds must be >= 0")
 
     def instances_for(self, qps: float, streams: float) -> int:
         """Instances that carry ``qps`` and ``streams`` at the target utilisation."""
         by_qps = qps / (self.qps_per_instance * self.target_utilization)
-        by_streams = streams / (self.streams_per_instance * self.target_utilization)
+        by_streams = streams / (self.streams_per_instance * self.stream_target_utilization)
         return ceil_int(max(by_qps, by_streams))
 
     def concurrency_for(self, qps: float) -> float:
