@@ -115,3 +115,13 @@ def test_state_round_trip_gives_the_same_decisions() -> None:
             s.observe(sample(i * 2.0, 700))
             decisions.append(s.decide(REGION, i * 2.0))
         assert decisions[0] == decisions[1]
+
+
+def test_a_region_that_stops_reporting_holds_on_no_stale_data() -> None:
+    scaler = ReactiveScaler(config().reactive)
+    for i in range(40):
+        scaler.observe(RegionSample(REGION, i * 2.0, 10, 10, concurrency=7000.0))
+        scaler.decide(REGION, i * 2.0)
+    current = scaler.current(REGION)
+    late = scaler.decide(REGION, 80.0 + 61.0)
+    assert (late.reason, late.desired) == ("no-data", current)

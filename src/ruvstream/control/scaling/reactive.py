@@ -189,7 +189,10 @@ class ReactiveScaler:
         votes = self._sample_votes(sample)
         st.samples.append(votes)
         st.stable.add(votes)
-        horizon = sample.t - self.config.stable_window_seconds
+        self._evict(st, sample.t)
+
+    def _evict(self, st: _Region, now: float) -> None:
+        horizon = now - self.config.stable_window_seconds
         while st.samples and st.samples[0][0] <= horizon:
             st.stable.add(st.samples.popleft(), -1)
 
@@ -208,6 +211,8 @@ class ReactiveScaler:
 
     def decide(self, region: str, now: float) -> ReactiveDecision:
         st = self._regions.get(region)
+        if st is not None:
+            self._evict(st, now)  # a region that stopped reporting holds, on no stale data
         if st is None or not st.samples or st.current is None:
             current = 0 if st is None or st.current is None else st.current
             return ReactiveDecision(region, current, current, False, "no-data", {})
