@@ -14,4 +14,4 @@ def test_every_exported_name_resolves() -> None:
 
 
 def test_bench_group_has_the_documented_commands() -> None:
-    assert set(bench.commands) == {"run", "list", "report", "compare", "peers"}
+    assert set(bench.commands) == {"run", "list", "report", "compare", "peers", "scaling"}

@@ -22,6 +22,7 @@ from ruvstream.bench.deployment import RegionalDeployment
 from ruvstream.bench.loadgen import LoadResult
 from ruvstream.bench.peers_cli import peers
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
+from ruvstream.bench.scaling.cli import scaling as scaling_command
 from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape
 from ruvstream.bench.target import spawned_node
 from ruvstream.bench.transports import PROTOCOLS
@@ -292,3 +293,4 @@ def compare_command(a: Path, b: Path, as_json: bool) -> None:
 
 
 bench.add_command(peers)
+bench.add_command(scaling_command)

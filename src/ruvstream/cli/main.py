@@ -34,6 +34,7 @@ _SUBCOMMANDS = {
     "bench": "ruvstream.bench.cli:bench",
     "cluster": "ruvstream.replication.cli:cluster",
     "client": "ruvstream.client.cli:client",
+    "scale": "ruvstream.control.scaling.cli:scale",
 }
 
 
