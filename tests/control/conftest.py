@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from ruvstream.control.store import CoordinationStore, MemoryBackend, StoreBackend
+from ruvstream.core.clock import ManualClock
+
+NATS_URL = "nats://127.0.0.1:4222"
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], *, within: float = 20.0, every: float = 0.05
+) -> None:
+    """Poll ``condition`` until it holds; a generous deadline, never a fixed sleep."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(every)
+
+
+@dataclass
+class Backend:
+    """A store backend, the buckets a test made on it, and a way to let time pass."""
+
+    kind: str
+    store: StoreBackend
+    clock: ManualClock | None
+    made: list[str] = field(default_factory=list)
+
+    async def bucket(self, ttl: float | None = None) -> CoordinationStore:
+        name = unique("kv")
+        self.made.append(name)
+        return await self.store.bucket(name, ttl=ttl)
+
+    async def after(self, seconds: float, condition: Callable[[], Awaitable[bool]]) -> bool:
+        """Let ``seconds`` pass, then: does ``condition`` hold? (NATS polls a while longer,
+        so a busy server cannot fail the test.)"""
+        if self.clock is not None:
+            self.clock.advance(seconds)
+            return await condition()
+        await asyncio.sleep(seconds)
+        try:
+            await wait_for(condition, within=15.0)
+        except AssertionError:
+            return False
+        return True
+
+
+@pytest.fixture(params=["memory", pytest.param("nats", marks=pytest.mark.nats)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        clock = ManualClock()
+        yield Backend("memory", MemoryBackend(clock), clock)
+        return
+    from ruvstream.control.store.jetstream import NatsBackend
+
+    made = Backend("nats", await NatsBackend.connect(NATS_URL), None)
+    try:
+        yield made
+    finally:
+        for name in made.made:
+            await made.store.drop(name)
+        await made.store.close()
