@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ruvstream.control.queue import MemoryWorkQueue, WorkQueue
 from ruvstream.control.store import CoordinationStore, MemoryBackend, StoreBackend
 from ruvstream.core.clock import ManualClock
 
@@ -72,3 +73,39 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         for name in made.made:
             await made.store.drop(name)
         await made.store.close()
+
+
+@dataclass
+class Queues:
+    """A work queue and a way to let its clock pass (memory) or wait for real (NATS)."""
+
+    kind: str
+    queue: WorkQueue
+    clock: ManualClock | None
+
+    async def pass_time(self, seconds: float) -> None:
+        if self.clock is not None:
+            self.clock.advance(seconds)
+        else:
+            await asyncio.sleep(seconds)
+
+
+@pytest.fixture(params=["memory", pytest.param("nats", marks=pytest.mark.nats)])
+async def queues(request: pytest.FixtureRequest) -> AsyncIterator[Queues]:
+    if request.param == "memory":
+        clock = ManualClock()
+        yield Queues("memory", MemoryWorkQueue(ack_wait=2.0, clock=clock), clock)
+        return
+    from ruvstream.control.queue.jetstream import JetStreamWorkQueue
+    from ruvstream.control.store.jetstream import connect_nats
+
+    client = await connect_nats(NATS_URL)
+    name = unique("work")
+    queue = await JetStreamWorkQueue.open(
+        client, name, name + "-dead", name.replace("-", "_"), ack_wait=2.0
+    )
+    try:
+        yield Queues("nats", queue, None)
+    finally:
+        await queue.delete()
+        await client.drain()
