@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 
+from ruvstream.control.names import ControlNames
 from ruvstream.control.queue import MemoryWorkQueue, WorkQueue
 from ruvstream.control.store import CoordinationStore, MemoryBackend, StoreBackend
 from ruvstream.core.clock import ManualClock
+
+if TYPE_CHECKING:
+    from ruvstream.control.store.jetstream import NatsBackend
 
 NATS_URL = "nats://127.0.0.1:4222"
 
@@ -73,6 +79,25 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         for name in made.made:
             await made.store.drop(name)
         await made.store.close()
+
+
+@pytest.fixture
+async def plane() -> AsyncIterator[tuple[ControlNames, NatsBackend]]:
+    """A control plane namespace of the test's own on the real NATS, removed afterwards."""
+    from ruvstream.control.store.jetstream import NatsBackend
+
+    names = ControlNames(unique("cp"))
+    backend = await NatsBackend.connect(NATS_URL)
+    try:
+        yield names, backend
+    finally:
+        for bucket in names.buckets:
+            await backend.drop(bucket)
+        js = backend.client.jetstream()
+        for stream in (names.queue_stream, names.dead_stream):
+            with contextlib.suppress(Exception):
+                await js.delete_stream(stream)
+        await backend.close()
 
 
 @dataclass
