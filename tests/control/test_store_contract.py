@@ -155,3 +155,15 @@ async def test_buckets_are_separate_and_drop_removes_one(backend: Backend) -> No
     again = await backend.store.bucket(one.name)
     assert await again.get("k") is None
     await backend.store.drop("never-made-" + one.name)
+
+
+async def test_find_opens_an_existing_bucket_and_never_creates_one(backend: Backend) -> None:
+    made = await backend.bucket(ttl=30.0)
+    await made.put("k", b"v")
+    found = await backend.store.find(made.name)
+    assert found is not None and found.ttl == 30.0
+    entry = await found.get("k")
+    assert entry is not None and entry.value == b"v"
+    absent = "absent-" + made.name
+    assert await backend.store.find(absent) is None
+    assert await backend.store.find(absent) is None

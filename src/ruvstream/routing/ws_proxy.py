@@ -111,8 +111,9 @@ async def _pump(receive: Receive, send: Send, upstream: ClientConnection) -> boo
 
 
 def _graceful(upstream: ClientConnection) -> bool:
-    """The node closed on purpose (shutdown 1001 or normal 1000) rather than dying."""
-    return upstream.close_code in (1000,)
+    """The node closed on purpose (shutdown 1001 or normal 1000) rather than dying;
+    1012: the router moved the session off a draining node (the client reconnects)."""
+    return upstream.close_code in (1000, 1012)
 
 
 async def relay_websocket(
@@ -133,10 +134,12 @@ async def relay_websocket(
     while placed is not None:
         node, upstream = placed
         node.inflight += 1
+        router.track_relay(node.name, upstream)
         try:
             client_left = await _pump(receive, send, upstream)
         finally:
             node.inflight -= 1
+            router.untrack_relay(node.name, upstream)
         if client_left:
             return
         if _graceful(upstream):

@@ -126,6 +126,9 @@ class StoreBackend(Protocol):
 
     async def bucket(self, name: str, *, ttl: float | None = None) -> CoordinationStore: ...
 
+    async def find(self, name: str) -> CoordinationStore | None:
+        """An existing bucket, or None (never creates one: for readers such as status)."""
+
     async def drop(self, name: str) -> None:
         """Delete a bucket and everything in it (absent: a no-op)."""
 

@@ -157,6 +157,14 @@ class NatsBackend:
             kv = await self._js.create_key_value(bucket=name, ttl=ttl, history=1)
         return NatsStore(kv, name, ttl)
 
+    async def find(self, name: str) -> CoordinationStore | None:
+        try:
+            kv = await self._js.key_value(name)
+        except nats.js.errors.BucketNotFoundError:
+            return None
+        status = await kv.status()
+        return NatsStore(kv, name, status.ttl or None)
+
     async def drop(self, name: str) -> None:
         with contextlib.suppress(nats.js.errors.NotFoundError, nats.js.errors.BucketNotFoundError):
             await self._js.delete_key_value(name)

@@ -151,6 +151,9 @@ class MemoryBackend:
             store = self._buckets[name] = MemoryStore(name, ttl=ttl, clock=self.clock)
         return store
 
+    async def find(self, name: str) -> CoordinationStore | None:
+        return self._buckets.get(name)
+
     async def drop(self, name: str) -> None:
         self._buckets.pop(name, None)
 
