@@ -37,7 +37,7 @@ class Plane:
         async def run(payload: dict[str, Any]) -> dict[str, Any]:
             self.ran.append((node_id, str(payload.get("n"))))
             if fail:
-                raise RuntimeError("disk full")
+                raise RuntimeError("index corrupt")
             return {"by": node_id}
 
         executors: dict[str, Executor] = {"snapshot": run, "compaction": run}
@@ -79,7 +79,7 @@ async def test_a_task_that_always_fails_is_dead_after_max_attempts_and_buried() 
         plane.clock.advance(5.0)  # past the retry backoff
     dead = await plane.state(task_id)
     assert dead.state is TaskState.DEAD and dead.attempt == 3
-    assert len(dead.errors) == 3 and all("disk full" in e for e in dead.errors)
+    assert len(dead.errors) == 3 and all("index corrupt" in e for e in dead.errors)
     (buried,) = await plane.queue.buried()
     assert Task.decode(buried).id == task_id
 

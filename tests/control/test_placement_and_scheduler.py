@@ -149,9 +149,17 @@ def test_an_agent_that_keeps_failing_is_skipped_by_its_breaker() -> None:
     clock = ManualClock()
     scheduler = make(clock)
     for i in range(3):
-        scheduler.plan([running(f"t{i}", "bad", clock, outcome="error")], [member("bad")], 1)
+        scheduler.plan([running(f"t{i}", "bad", clock, outcome="fault")], [member("bad")], 1)
     fresh = task("new")
     (start,) = scheduler.plan([fresh], [member("bad"), member("good")], 1)
     assert start.dispatch == "good"
     clock.advance(31.0)  # the breaker half-opens: "bad" may get a probe again
     assert scheduler.breaker("bad").available()
+
+
+def test_a_poison_task_does_not_trip_the_breaker_of_the_agents_it_fails_on() -> None:
+    clock = ManualClock()
+    scheduler = make(clock)
+    for i in range(5):
+        scheduler.plan([running(f"t{i}", "a", clock, outcome="error")], [member("a")], 1)
+    assert scheduler.breaker("a").available()

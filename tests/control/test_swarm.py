@@ -129,3 +129,16 @@ async def test_a_step_under_an_older_token_is_refused() -> None:
     await manager.step(token=3)
     with pytest.raises(StaleTokenError):
         await manager.step(token=2)
+
+
+async def test_a_deposed_leader_elsewhere_cannot_overwrite_the_desired_count() -> None:
+    clock = ManualClock()
+    shared = MemoryStore("swarm")
+    bounds = {"r1": RegionBounds(1, 4)}
+    old = SwarmManager(registry(clock), MemoryActuator(), shared, bounds)
+    new = SwarmManager(registry(clock), MemoryActuator(), shared, bounds)
+    await old.set_desired("r1", 2, token=3)
+    await new.set_desired("r1", 3, token=8)
+    with pytest.raises(StaleTokenError):
+        await old.set_desired("r1", 1, token=3)  # its own fence never saw 8: the store did
+    assert await new.desired("r1") == Desired(3, 8)

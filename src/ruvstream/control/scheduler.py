@@ -5,9 +5,10 @@ returns transitions (record before -> record after, plus what to send);
 the coordinator applies each with a compare-and-set and skips the ones that
 lost a race. Rules, in order:
 
-1. a running attempt with an outcome settles: ``ok`` -> done, ``error`` -> a
-   failed attempt; one without an outcome fails when its agent is no longer
-   alive (failover) or its deadline passed (timeout);
+1. a running attempt with an outcome settles: ``ok`` -> done, ``error`` (the
+   task failed) or ``fault`` (the agent could not run it) -> a failed attempt;
+   one without an outcome fails when its agent is no longer alive (failover)
+   or its deadline passed (timeout);
 2. a failed attempt retries after a jittered backoff (``client.retry.Backoff``,
    full jitter) unless it was the ``max_attempts``-th: then the task is dead
    and goes to the dead-letter subject;
@@ -16,8 +17,10 @@ lost a race. Rules, in order:
    the task's region if it names one, whose breaker admits a call.
 
 Each agent has a ``CircuitBreaker`` (the router's, on the same clock): a
-failed or timed-out attempt counts against it, so an agent that keeps
-failing stops getting tasks until its breaker half-opens.
+fault or a timed-out attempt counts against it, so an agent that keeps
+failing stops getting tasks until its breaker half-opens. A task's own error
+(bad input: it would fail anywhere) counts as a call the agent answered, so a
+poison task goes to the dead letters without tripping every agent's breaker.
 """
 
 from __future__ import annotations
@@ -91,8 +94,8 @@ class Scheduler:
             self.breaker(agent).record(True)
             done = replace(task, state=TaskState.DONE, finished_at=now)
             return Transition(task, done)
-        if task.outcome == "error":
-            self.breaker(agent).record(False)
+        if task.outcome in ("error", "fault"):
+            self.breaker(agent).record(task.outcome == "error")
             return self._fail(task, None, now)
         if agent not in alive:
             self.breaker(agent).release()

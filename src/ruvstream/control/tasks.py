@@ -62,7 +62,8 @@ class Task:
     not_before: float = 0.0
     errors: tuple[str, ...] = ()
     outcome: str | None = None
-    """What the agent reported for the current attempt: "ok" or "error" (None: nothing yet)."""
+    """The agent's report on the current attempt: "ok", "error" (the task failed) or
+    "fault" (the agent could not run it); None: nothing yet."""
     result: dict[str, Any] | None = None
     finished_at: float = 0.0
     revision: int = 0

@@ -1,5 +1,8 @@
 """The agent's task worker: runs the attempts the coordinator sends to this node.
 
+Outcomes: ``ok``; ``error`` when the task itself failed (it would anywhere);
+``fault`` when this agent could not run it (no executor, timeout, an OS error).
+
 For each order on ``agent.<node id>`` it checks, in turn: the order's
 fencing token passes the agent's ``Fence`` (an order from a deposed leader
 is dropped); the task record still names this agent and this attempt, with
@@ -54,6 +57,7 @@ class TaskWorker:
         fence: Fence | None = None,
         clock: Clock | None = None,
         concurrency: int = 2,
+        on_refused: Callable[[], None] | None = None,
     ) -> None:
         self.agent_id = agent_id
         self.tasks = tasks
@@ -65,6 +69,7 @@ class TaskWorker:
         self._active: set[tuple[str, int]] = set()
         self._running: set[asyncio.Task[None]] = set()
         self.completed = 0
+        self._on_refused = on_refused
 
     async def poll(self, wait: float = 1.0) -> int:
         """Take the orders waiting now and start them; returns how many were taken."""
@@ -106,6 +111,8 @@ class TaskWorker:
             log.warning(
                 "refused task %s: token %d is older than %d", task_id, token, self.fence.newest
             )
+            if self._on_refused is not None:
+                self._on_refused()
             await job.ack()
             return
         task = await self._current(task_id, attempt)
@@ -131,13 +138,15 @@ class TaskWorker:
     async def _execute(self, task: Task) -> tuple[str, dict[str, Any] | None, str | None]:
         executor = self.executors.get(task.kind)
         if executor is None:
-            return "error", None, f"{self.agent_id} cannot run {task.kind!r} tasks"
+            return "fault", None, f"{self.agent_id} cannot run {task.kind!r} tasks"
         started = time.monotonic()
         try:
             async with asyncio.timeout(task.timeout):
                 result = await executor(dict(task.payload))
         except TimeoutError:
-            return "error", None, f"timed out after {task.timeout:g}s on {self.agent_id}"
+            return "fault", None, f"timed out after {task.timeout:g}s on {self.agent_id}"
+        except OSError as exc:  # the agent's machine failed it (disk, network), not the task
+            return "fault", None, f"{type(exc).__name__} on {self.agent_id}: {exc}"
         except Exception as exc:
             return "error", None, f"{type(exc).__name__} on {self.agent_id}: {exc}"
         log.info("task %s (%s) done in %.2fs", task.id, task.kind, time.monotonic() - started)
@@ -216,8 +225,17 @@ async def start_worker(agent: Any, backend: Any, state: Any, replication: Any = 
     queue = await JetStreamWorkQueue.open(
         backend.client, names.queue_stream, names.dead_stream, names.subject_root, ack_wait=60.0
     )
+    from prometheus_client import Counter
+
+    refused = Counter(
+        "ruvstream_control_refused_orders_total",
+        "Task orders refused because a newer leader's token was already seen",
+        registry=agent.node.metrics_registry,
+    )
     executors = node_executors(agent.node, state, agent, replication)
-    worker = TaskWorker(agent.node_id, tasks, queue, executors, clock=agent.clock)
+    worker = TaskWorker(
+        agent.node_id, tasks, queue, executors, clock=agent.clock, on_refused=refused.inc
+    )
     agent.add_task(asyncio.create_task(worker.run()))
     agent.add_closer(queue.close)
     return worker

@@ -29,7 +29,7 @@ from ruvstream.core.clock import Clock, SystemClock
 
 from ..fence import Fence
 from ..membership import Member, NodeState, Registry
-from ..store import CoordinationStore
+from ..store import CompareAndSetError, CoordinationStore
 from .actuator import Actuator, Instance
 from .policy import RegionBounds, ThresholdPolicy, load_of
 
@@ -79,16 +79,32 @@ class SwarmManager:
     async def set_desired(self, region: str, count: int, token: int) -> int:
         """Ask for ``count`` nodes in ``region`` (clamped to its bounds); returns what is stored.
 
-        Raises ``StaleTokenError`` for a token older than one already used here.
+        Raises ``StaleTokenError`` for a token older than one already used here, or
+        than the one stored with the region's count by any process (the write is a
+        compare-and-set, so a deposed leader elsewhere cannot overwrite its successor).
         """
-        self.fence.check(token, f"set desired nodes of {region}")
+        action = f"set desired nodes of {region}"
+        self.fence.check(token, action)
         bounds = self.bounds.get(region)
         if bounds is None:
             raise ValueError(f"the swarm does not manage region {region!r}")
         clamped = bounds.clamp(count)
         body = json.dumps({"count": clamped, "token": token}).encode()
-        await self.store.put(f"desired.{region}", body)
-        return clamped
+        key = f"desired.{region}"
+        for _ in range(8):
+            entry = await self.store.get(key)
+            if entry is not None:
+                self.fence.admit(int(json.loads(entry.value)["token"]))
+                self.fence.check(token, action)
+            try:
+                if entry is None:
+                    await self.store.create(key, body)
+                else:
+                    await self.store.update(key, body, entry.revision)
+            except CompareAndSetError:
+                continue
+            return clamped
+        raise CompareAndSetError(key, "the desired count kept changing")
 
     async def step(self, token: int) -> None:
         """One reconciliation round of every region, under the leader's ``token``."""
