@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,7 @@ class Router:
         self.affinity = SubscriptionAffinity()
         self.relays: dict[str, set[Any]] = {}
         """Open upstream WebSockets by node name, so a draining node's sessions can be moved."""
+        self._moved: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def track_relay(self, node: str, upstream: Any) -> None:
         self.relays.setdefault(node, set()).add(upstream)
@@ -85,10 +87,18 @@ class Router:
     def untrack_relay(self, node: str, upstream: Any) -> None:
         self.relays.get(node, set()).discard(upstream)
 
+    def moved_off(self, upstream: Any) -> bool:
+        """Did ``move_sessions`` close this upstream socket (rather than its node failing)?"""
+        if upstream in self._moved:
+            self._moved.discard(upstream)
+            return True
+        return False
+
     async def move_sessions(self, node: str) -> int:
         """Close the relayed sockets of ``node`` with 1012 (service restart): each client's
         session is closed with the same code and its SDK reconnects, to another node."""
         closing = list(self.relays.pop(node, ()))
+        self._moved.update(closing)
         for upstream in closing:
             with contextlib.suppress(Exception):
                 await upstream.close(code=1012, reason="node draining")

@@ -111,9 +111,8 @@ async def _pump(receive: Receive, send: Send, upstream: ClientConnection) -> boo
 
 
 def _graceful(upstream: ClientConnection) -> bool:
-    """The node closed on purpose (shutdown 1001 or normal 1000) rather than dying;
-    1012: the router moved the session off a draining node (the client reconnects)."""
-    return upstream.close_code in (1000, 1012)
+    """The node closed on purpose (shutdown 1001 or normal 1000) rather than dying."""
+    return upstream.close_code in (1000,)
 
 
 async def relay_websocket(
@@ -141,6 +140,9 @@ async def relay_websocket(
             node.inflight -= 1
             router.untrack_relay(node.name, upstream)
         if client_left:
+            return
+        if router.moved_off(upstream):  # its node is draining: the client reconnects elsewhere
+            await send({"type": "websocket.close", "code": 1012})
             return
         if _graceful(upstream):
             await send({"type": "websocket.close", "code": upstream.close_code or 1000})
