@@ -10,8 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from nats.aio.msg import Msg
 
 from ruvstream.control.coordinator import agent_queue, submit
+from ruvstream.control.membership import NodeState, Registry
 from ruvstream.control.names import ControlNames
 from ruvstream.control.queue.jetstream import JetStreamWorkQueue
 from ruvstream.control.status import cluster_status
@@ -58,7 +60,7 @@ async def refused_orders(node: NodeProcess) -> float:
     return 0.0
 
 
-async def test_one_leader_a_fast_handover_on_kill_and_old_tokens_refused(
+async def test_one_leader_a_fast_handover_on_kill_old_tokens_refused_and_a_node_agent(
     tmp_path: Path, plane: tuple[ControlNames, NatsBackend]
 ) -> None:
     names, backend = plane
@@ -67,6 +69,13 @@ async def test_one_leader_a_fast_handover_on_kill_and_old_tokens_refused(
     queue = await JetStreamWorkQueue.open(
         backend.client, names.queue_stream, names.dead_stream, names.subject_root
     )
+    registry = Registry(await backend.bucket(names.members, ttl=3.0))
+    reports: list[dict[str, object]] = []
+
+    async def on_figures(msg: Msg) -> None:
+        reports.append(json.loads(msg.data))
+
+    await backend.client.subscribe(names.figures_subject("*"), cb=on_figures)
     try:
         for m in group:
             m.start()
@@ -113,6 +122,28 @@ async def test_one_leader_a_fast_handover_on_kill_and_old_tokens_refused(
             return await refused_orders(node) >= 1
 
         await wait_for(refused)
+
+        # The node's agent: in the registry at its address, figures over NATS, and on SIGTERM
+        # draining first, then gone once the node has drained and snapshotted.
+        entry = await registry.get("live-n1")
+        assert entry is not None and entry.address == node.url and entry.region == "r1"
+        assert entry.state is NodeState.SERVING and entry.figures.memory_bytes > 0
+        assert any(r["node"] == "live-n1" for r in reports)
+        seen: list[str] = []
+
+        async def watch() -> None:
+            async with registry.store.watch() as changes:
+                async for change in changes:
+                    if change.value is None:
+                        seen.append("gone")
+                        return
+                    seen.append(json.loads(change.value)["state"])
+
+        watcher = asyncio.create_task(watch())
+        assert await asyncio.to_thread(node.terminate) == 0
+        await asyncio.wait_for(watcher, 30)
+        assert "draining" in seen and seen[-1] == "gone"
+        assert seen.index("draining") > max(i for i, s in enumerate(seen) if s == "serving")
     finally:
         for m in group:
             m.stop()

@@ -84,8 +84,14 @@ class LocalActuator:
             leaving = [n for n in nodes if n.instance.id not in keep]
             nodes[:] = [n for n in nodes if n.instance.id in keep]
             await asyncio.gather(*(self._stop(n) for n in leaving))
-            while len(nodes) < count:
-                nodes.append(await self._start(region, peer))
+            ids = [self._next_id(region) for _ in range(count - len(nodes))]
+            started = await asyncio.gather(
+                *(self._start(region, node_id, peer) for node_id in ids), return_exceptions=True
+            )
+            nodes.extend(n for n in started if isinstance(n, LocalNode))
+            failures = [n for n in started if isinstance(n, BaseException)]
+            if failures:
+                raise failures[0]
 
     def _command(self, region: str, node_id: str, data_dir: Path) -> list[str]:
         command = [sys.executable, "-m", "ruvstream", "serve", "--data-dir", str(data_dir)]
@@ -96,13 +102,17 @@ class LocalActuator:
             command += ["--control-namespace", self.namespace]
         return [*command, *self.node_args]
 
-    async def _start(self, region: str, peer: str | None) -> LocalNode:
+    def _next_id(self, region: str) -> str:
         self._serial += 1
         while (self.work_dir / f"{region}-{self._serial}").exists():  # a former run's
             self._serial += 1
         node_id = f"{region}-{self._serial}"
+        (self.work_dir / node_id).mkdir(parents=True)
+        return node_id
+
+    async def _start(self, region: str, node_id: str, peer: str | None) -> LocalNode:
+        """Start one node (new ones start side by side); bootstrap it from ``peer`` first."""
         data_dir = self.work_dir / node_id
-        data_dir.mkdir(parents=True, exist_ok=True)
         if peer is not None:
             from ruvstream.replication.bootstrap import bootstrap_from_peer
 
