@@ -98,7 +98,11 @@ class NodeAgent:
         self._tasks.append(asyncio.create_task(self._serve_when_listening()))
 
     async def _serve_when_listening(self) -> None:
-        address = await resolve_address(self.settings)
+        try:
+            address = await resolve_address(self.settings)
+        except TimeoutError:
+            log.error("node %s never joined the registry: its address is unknown", self.node_id)
+            raise
         self.template = replace(self.template, address=address)
         await self.registry.join(self.template)
         self.template = replace(self.template, state=NodeState.SERVING)

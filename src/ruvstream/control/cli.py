@@ -16,6 +16,7 @@ import click
 from .names import ControlNames
 from .placement import PLACEMENTS
 from .swarm.policy import METRICS, RegionBounds, ThresholdConfig
+from .tasks import KINDS
 
 __all__ = ["control"]
 
@@ -92,9 +93,13 @@ async def _run_member(options: dict[str, Any]) -> None:
         retire_grace=options["retire_grace"],
         **({"member_id": options["member_id"]} if options["member_id"] else {}),
     )
-    backend = await NatsBackend.connect(options["nats_url"])
+    backend = await NatsBackend.connect(options["nats_url"], replicas=options["replicas"])
     queue = await JetStreamWorkQueue.open(
-        backend.client, names.queue_stream, names.dead_stream, names.subject_root
+        backend.client,
+        names.queue_stream,
+        names.dead_stream,
+        names.subject_root,
+        replicas=options["replicas"],
     )
     member = ControlMember(
         settings, backend, queue, actuator=_actuator(options, options["nats_url"], names.namespace)
@@ -122,6 +127,13 @@ async def _run_member(options: dict[str, Any]) -> None:
 @click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
 @click.option("--namespace", default="ruvstream", show_default=True)
 @click.option("--member-id", default=None, help="Defaults to control-host-pid.")
+@click.option(
+    "--replicas",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Raft replicas of the buckets and streams it creates (3 on a JetStream cluster).",
+)
 @click.option("--lease", type=float, default=5.0, show_default=True, help="Leader lease (s).")
 @click.option("--tick", type=float, default=0.5, show_default=True, help="Task loop period (s).")
 @click.option("--strategy", type=click.Choice(sorted(PLACEMENTS)), default="round-robin")
@@ -190,3 +202,56 @@ def status(nats_url: str, namespace: str, as_json: bool) -> None:
         click.echo(f"{node['region']:<16} {node['id']:<24} {node['state']:<9} {node['address']}")
     counts = ", ".join(f"{k} {v}" for k, v in found["tasks"]["counts"].items() if v)
     click.echo(f"tasks: {counts or 'none'}")
+
+
+async def _submit(nats_url: str, namespace: str, task: Any) -> str:
+    from .coordinator import submit as submit_task
+    from .queue.jetstream import JetStreamWorkQueue
+    from .store.jetstream import connect_nats
+
+    names = ControlNames(namespace)
+    client = await connect_nats(nats_url)
+    try:
+        queue = await JetStreamWorkQueue.open(
+            client, names.queue_stream, names.dead_stream, names.subject_root
+        )
+        return await submit_task(queue, task)
+    finally:
+        await client.drain()
+
+
+@control.command("submit")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
+@click.option("--namespace", default="ruvstream", show_default=True)
+@click.option("--payload", default="{}", help="JSON object handed to the task's executor.")
+@click.option("--region", default=None, help="Only a node of this region may run it.")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher runs first.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option("--max-attempts", type=int, default=3, show_default=True)
+def submit(
+    kind: str,
+    nats_url: str,
+    namespace: str,
+    payload: str,
+    region: str | None,
+    priority: int,
+    timeout: float,
+    max_attempts: int,
+) -> None:
+    """Queue a control task (snapshot, compaction, bootstrap, resync, drain); prints its id."""
+    from .tasks import new_task
+
+    try:
+        body = json.loads(payload)
+        task = new_task(
+            kind,
+            body,
+            priority=priority,
+            region=region,
+            timeout=timeout,
+            max_attempts=max_attempts,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(asyncio.run(_submit(nats_url, namespace, task)))

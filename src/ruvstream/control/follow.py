@@ -42,7 +42,11 @@ class MembershipView:
         known = self.members.get(change.key)
         if change.value is None:
             return self._leave(change.key) if known else []
-        member = Member.decode(Entry(change.key, change.value, change.revision)).seen_at(now)
+        try:
+            member = Member.decode(Entry(change.key, change.value, change.revision)).seen_at(now)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring a malformed registry entry %s: %.200r", change.key, change.value)
+            return []
         if member.state is NodeState.GONE:
             return self._leave(change.key) if known else []
         self.members[change.key] = member
@@ -68,8 +72,24 @@ async def follow(
     sweep_every: float = 1.0,
     view: MembershipView | None = None,
 ) -> None:
-    """Feed every membership event to ``handler`` until cancelled."""
+    """Feed every membership event to ``handler`` until cancelled.
+
+    A watch that fails (the connection dropped) is opened again after a pause; the
+    view is kept, so nodes seen before are updated rather than joined twice, and
+    nodes that left meanwhile leave once their heartbeat has lapsed.
+    """
     view = view or MembershipView()
+    while True:
+        try:
+            await _follow_once(registry, handler, sweep_every, view)
+        except Exception:
+            log.warning("the registry watch failed; watching again", exc_info=True)
+            await asyncio.sleep(sweep_every)
+
+
+async def _follow_once(
+    registry: Registry, handler: Handler, sweep_every: float, view: MembershipView
+) -> None:
     async with registry.store.watch() as changes:
         iterator = aiter(changes)
         while True:

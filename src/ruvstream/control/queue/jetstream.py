@@ -51,7 +51,14 @@ def _consumer_name(queue: str) -> str:
 
 class JetStreamWorkQueue:
     def __init__(
-        self, client: Client, stream: str, dead_stream: str, root: str, *, ack_wait: float
+        self,
+        client: Client,
+        stream: str,
+        dead_stream: str,
+        root: str,
+        *,
+        ack_wait: float,
+        replicas: int = 1,
     ) -> None:
         self._client = client
         self._js: JetStreamContext = client.jetstream()
@@ -59,14 +66,22 @@ class JetStreamWorkQueue:
         self.dead_stream = dead_stream
         self.root = root
         self.ack_wait = ack_wait
+        self.replicas = replicas
         self._subscriptions: dict[str, JetStreamContext.PullSubscription] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     async def open(
-        cls, client: Client, stream: str, dead_stream: str, root: str, *, ack_wait: float = 30.0
+        cls,
+        client: Client,
+        stream: str,
+        dead_stream: str,
+        root: str,
+        *,
+        ack_wait: float = 30.0,
+        replicas: int = 1,
     ) -> JetStreamWorkQueue:
-        queue = cls(client, stream, dead_stream, root, ack_wait=ack_wait)
+        queue = cls(client, stream, dead_stream, root, ack_wait=ack_wait, replicas=replicas)
         await queue._ensure(stream, f"{root}.q.>", RetentionPolicy.WORK_QUEUE)
         await queue._ensure(dead_stream, f"{root}.dead", RetentionPolicy.LIMITS)
         return queue
@@ -81,6 +96,7 @@ class JetStreamWorkQueue:
                 retention=retention,
                 storage=StorageType.FILE,
                 duplicate_window=120.0,
+                num_replicas=self.replicas,
             )
             with contextlib.suppress(nats.js.errors.BadRequestError):  # a racing creator won
                 await self._js.add_stream(config)

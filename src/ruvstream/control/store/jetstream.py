@@ -141,20 +141,24 @@ class _Changes:
 class NatsBackend:
     """Buckets on one NATS connection; ``close`` closes the connection if this opened it."""
 
-    def __init__(self, client: Client, *, owns_client: bool = False) -> None:
+    def __init__(self, client: Client, *, owns_client: bool = False, replicas: int = 1) -> None:
         self.client = client
         self._js = client.jetstream()
         self._owns_client = owns_client
+        self.replicas = replicas
+        """Raft replicas of buckets this backend creates (3 or 5 on a JetStream cluster)."""
 
     @classmethod
-    async def connect(cls, url: str) -> NatsBackend:
-        return cls(await connect_nats(url), owns_client=True)
+    async def connect(cls, url: str, *, replicas: int = 1) -> NatsBackend:
+        return cls(await connect_nats(url), owns_client=True, replicas=replicas)
 
     async def bucket(self, name: str, *, ttl: float | None = None) -> CoordinationStore:
         try:
             kv = await self._js.key_value(name)
         except nats.js.errors.BucketNotFoundError:
-            kv = await self._js.create_key_value(bucket=name, ttl=ttl, history=1)
+            kv = await self._js.create_key_value(
+                bucket=name, ttl=ttl, history=1, replicas=self.replicas
+            )
         return NatsStore(kv, name, ttl)
 
     async def find(self, name: str) -> CoordinationStore | None:
