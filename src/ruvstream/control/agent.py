@@ -19,9 +19,11 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import psutil
+from prometheus_client import CollectorRegistry
 
 from ruvstream.config import Settings
 from ruvstream.core.clock import Clock, SystemClock
@@ -31,15 +33,27 @@ from .figures import Figures, FiguresReader
 from .membership import Member, NodeState, Registry
 from .names import ControlNames
 
-__all__ = ["NodeAgent", "start_agent"]
+__all__ = ["AgentNode", "NodeAgent", "start_agent"]
 
 log = logging.getLogger(__name__)
+
+
+class AgentNode(Protocol):
+    """The narrow view of the node the agent and its executors use (``engine.Node`` is one)."""
+
+    node_id: str
+    settings: Settings
+    metrics_registry: CollectorRegistry
+
+    async def snapshot(self) -> Path: ...
+
+    def collection(self, name: str) -> Any: ...
 
 
 class NodeAgent:
     def __init__(
         self,
-        node: Any,
+        node: AgentNode,
         settings: Settings,
         registry: Registry,
         *,
@@ -151,7 +165,7 @@ def _drain_first(agent: NodeAgent, drain: Callable[[], Awaitable[None]]) -> Call
 
 
 async def start_agent(
-    node: Any, state: Any, settings: Settings, replication: Any = None
+    node: AgentNode, state: Any, settings: Settings, replication: Any = None
 ) -> NodeAgent:
     """The node lifespan's entry point: connect, join, beat, work; ``close()`` on shutdown.
 
