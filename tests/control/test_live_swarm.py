@@ -131,8 +131,12 @@ async def test_the_swarm_grows_under_load_and_retires_without_a_failed_request(
             served = await served_by(router)
             return len(served) == 2 and all(count > 0 for count in served.values())
 
-        while not await grown_and_routed():
+        for _ in range(40):  # 2 s rounds of load, each followed by a look
+            if await grown_and_routed():
+                break
             await generator.run(Steady(rate=40.0))
+        else:
+            pytest.fail(f"the region did not grow and get traffic: {await served_by(router)}")
         assert (await actuator.instances("r1"))[0].id == first.id
         new = next(name for name in await served_by(router) if name != first.id)
         assert new.startswith("r1-")
@@ -151,8 +155,12 @@ async def test_the_swarm_grows_under_load_and_retires_without_a_failed_request(
         async def shrunk() -> bool:
             return len(await actuator.instances("r1")) == 1 and await serving(1)
 
-        while not await shrunk():
+        for _ in range(40):
+            if await shrunk():
+                break
             await generator.run(Steady(rate=4.0))
+        else:
+            pytest.fail(f"the region did not shrink: {await actuator.instances('r1')}")
         for _ in range(3):  # it stays at the minimum
             await generator.run(Steady(rate=2.0))
         assert len(await actuator.instances("r1")) == 1

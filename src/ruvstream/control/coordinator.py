@@ -90,6 +90,7 @@ class Coordinator:
         self.scheduler = scheduler or Scheduler(clock=self.clock)
         self.retention = retention
         self._agents: set[str] = set()
+        self._purged: set[str] = set()
 
     async def intake(self, batch: int = 64) -> int:
         taken = 0
@@ -116,7 +117,8 @@ class Coordinator:
         for transition in self.scheduler.plan(tasks, members, token):
             if await self._apply(transition, token):
                 applied.append(transition)
-        await self._forget_departed({m.id for m in members})
+        named = {t.agent for t in tasks if t.agent}
+        await self._forget_departed({m.id for m in members}, named)
         await self._prune(tasks)
         return applied
 
@@ -141,10 +143,13 @@ class Coordinator:
             log.warning("task %s (%s) is dead: %s", after.id, after.kind, "; ".join(after.errors))
         return True
 
-    async def _forget_departed(self, present: set[str]) -> None:
-        for agent in sorted(self._agents - present):
+    async def _forget_departed(self, present: set[str], named: set[str]) -> None:
+        """Purge, once, the queue of every agent that left (its attempts fail over)."""
+        self._purged -= present
+        for agent in sorted((self._agents | named) - present - self._purged):
             await self.queue.purge(agent_queue(agent))
             self._agents.discard(agent)
+            self._purged.add(agent)
 
     async def _prune(self, tasks: Iterable[Task]) -> None:
         horizon = self.clock.now() - self.retention

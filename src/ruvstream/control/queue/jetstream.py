@@ -131,6 +131,9 @@ class JetStreamWorkQueue:
                 messages = await sub.fetch(batch, timeout=max(wait, 0.01))
             except (nats.errors.TimeoutError, TimeoutError):
                 return []
+            except Exception:  # e.g. its consumer was deleted (purged): subscribe anew next time
+                self._subscriptions.pop(queue, None)
+                raise
         return [_NatsJob(m) for m in messages]
 
     async def purge(self, queue: str) -> None:
