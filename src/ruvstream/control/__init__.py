@@ -18,6 +18,7 @@ compare-and-set (Raft-backed), never from a vote of our own.
 from .agent import NodeAgent, start_agent
 from .coordinator import Coordinator, agent_queue, read_tasks, submit, task_summary
 from .election import Election, Leadership, read_leader
+from .executors import node_executors
 from .fence import Fence, StaleTokenError
 from .figures import Figures, FiguresReader
 from .follow import MembershipEvent, MembershipView, follow
@@ -28,7 +29,7 @@ from .placement import PLACEMENTS, Candidate, make_placement
 from .scheduler import Scheduler, Transition
 from .status import cluster_status
 from .tasks import KINDS, Task, TaskState, new_task
-from .worker import TaskWorker, node_executors
+from .worker import TaskWorker
 
 __all__ = [
     "KINDS",

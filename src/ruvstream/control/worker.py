@@ -12,13 +12,7 @@ within the task's timeout and reports the outcome into the record with a
 compare-and-set, and only then acks the order, so a worker that dies
 mid-attempt leaves the order to be failed over, never lost.
 
-Executors run against the node in-process (``node_executors``):
-``snapshot`` writes one; ``compaction`` folds the WAL into a fresh snapshot
-(the node drops the WAL segments it covers), for one named collection (an
-unknown one fails) or all; ``bootstrap`` prepares a fresh snapshot on this
-peer and answers where a new node fetches it; ``resync`` waits until the
-node's replication lag is within its bound; ``drain`` marks the node
-draining in the registry and drains it.
+The executors that run against the node are in ``executors``.
 """
 
 from __future__ import annotations
@@ -39,7 +33,7 @@ from .queue import Job, WorkQueue
 from .store import CompareAndSetError, CoordinationStore
 from .tasks import Task, TaskState
 
-__all__ = ["Executor", "TaskWorker", "node_executors", "start_worker"]
+__all__ = ["Executor", "TaskWorker", "start_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -174,50 +168,9 @@ class TaskWorker:
             return
 
 
-def node_executors(
-    node: Any, state: Any, agent: Any, replication: Any = None
-) -> dict[str, Executor]:
-    """The executors of a node process (in-process calls on the node)."""
-
-    async def snapshot(payload: dict[str, Any]) -> dict[str, Any]:
-        return {"snapshot": (await node.snapshot()).name}
-
-    async def compaction(payload: dict[str, Any]) -> dict[str, Any]:
-        name = payload.get("collection")
-        if name is not None:
-            node.collection(str(name))  # raises CollectionNotFoundError
-        return {"snapshot": (await node.snapshot()).name, "collection": name}
-
-    async def bootstrap(payload: dict[str, Any]) -> dict[str, Any]:
-        await node.snapshot()
-        return {"snapshot_url": agent.template.address + "/v1/replication/snapshot"}
-
-    async def resync(payload: dict[str, Any]) -> dict[str, Any]:
-        if replication is None:
-            raise RuntimeError("this node has no replication bus")
-        bound = float(payload.get("lag_bound", node.settings.replication.lag_bound_seconds))
-        while True:
-            lags = replication.lag.lags() if hasattr(replication, "lag") else {}
-            worst = max(lags.values(), default=0.0)
-            if worst <= bound:
-                return {"lag_seconds": worst}
-            await asyncio.sleep(0.2)
-
-    async def drain(payload: dict[str, Any]) -> dict[str, Any]:
-        await state.drain()
-        return {"drained": True}
-
-    return {
-        "snapshot": snapshot,
-        "compaction": compaction,
-        "bootstrap": bootstrap,
-        "resync": resync,
-        "drain": drain,
-    }
-
-
 async def start_worker(agent: Any, backend: Any, state: Any, replication: Any = None) -> TaskWorker:
     """Open the tasks bucket and the work queue on the agent's connection, start working."""
+    from .executors import node_executors
     from .queue.jetstream import JetStreamWorkQueue
 
     names = agent.names
