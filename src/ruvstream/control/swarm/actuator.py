@@ -83,7 +83,8 @@ class MemoryActuator:
         running[:] = plan_removals(running, count, retire)
         while len(running) < count:
             self._serial += 1
-            running.append(Instance(f"{region}-{self._serial}", region))
+            node_id = f"{region}-{self._serial}"
+            running.append(Instance(node_id, region, f"memory://{node_id}"))
 
     async def close(self) -> None:
         return None
