@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "BatchSettings",
+    "ControlSettings",
     "LimitSettings",
     "NodeSettings",
     "ReplicationSettings",
@@ -80,6 +81,23 @@ class ReplicationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlSettings:
+    """The node's control-plane agent (off unless ``nats_url`` is set)."""
+
+    nats_url: str | None = None
+    namespace: str = "ruvstream"
+    """Prefix of the control plane's buckets, streams and subjects."""
+    heartbeat_seconds: float = 2.0
+    lapse_seconds: float = 10.0
+    """A node whose entry was not refreshed for this long counts as gone."""
+    capacity: int = 256
+    advertise_url: str | None = None
+    """The URL others reach this node at (default: http://host:bound-port)."""
+    drain_notice_seconds: float = 1.0
+    """Time between marking the entry draining and draining the node (routers move away)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
@@ -87,6 +105,7 @@ class Settings:
     batch: BatchSettings = field(default_factory=BatchSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
+    control: ControlSettings = field(default_factory=ControlSettings)
 
     def as_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:

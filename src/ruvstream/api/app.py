@@ -46,6 +46,11 @@ def create_app(settings: Settings) -> Starlette:
             replication = await start_replication(node, settings.replication)
         state.node = node
         app.state.node = node
+        agent: Any = None
+        if settings.control.nats_url:  # the control-plane agent: registry, figures, tasks
+            from ruvstream.control.agent import start_agent
+
+            agent = await start_agent(node, state, settings, replication)
         try:
             yield
         finally:
@@ -54,6 +59,8 @@ def create_app(settings: Settings) -> Starlette:
             if replication is not None:
                 await replication.close()
             await node.close()
+            if agent is not None:
+                await agent.close()
             log.info("node %s closed: WAL flushed, snapshot written", node.node_id)
 
     app = Starlette(

@@ -16,6 +16,7 @@ from ruvstream import __version__
 from ruvstream.cli.load import load
 from ruvstream.config import (
     BatchSettings,
+    ControlSettings,
     LimitSettings,
     NodeSettings,
     ReplicationSettings,
@@ -34,6 +35,7 @@ _SUBCOMMANDS = {
     "bench": "ruvstream.bench.cli:bench",
     "cluster": "ruvstream.replication.cli:cluster",
     "client": "ruvstream.client.cli:client",
+    "control": "ruvstream.control.cli:control",
     "scale": "ruvstream.control.scaling.cli:scale",
 }
 
@@ -111,6 +113,22 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
             help="Replication lag (s) past which /health says degraded.",
         ),
+        click.option(
+            "--control-nats-url",
+            default=None,
+            help="Join the control plane at this NATS server (agent: registry, figures, tasks).",
+        ),
+        click.option("--control-namespace", default="ruvstream", show_default=True),
+        click.option("--control-heartbeat", type=float, default=2.0, show_default=True),
+        click.option(
+            "--control-lapse",
+            type=float,
+            default=10.0,
+            show_default=True,
+            help="Seconds without a heartbeat after which the node counts as gone.",
+        ),
+        click.option("--capacity", type=int, default=256, show_default=True),
+        click.option("--advertise-url", default=None, help="URL others reach this node at."),
         click.option("--log-level", default="info", show_default=True),
     ]
     for option in reversed(options):
@@ -150,6 +168,15 @@ def settings_from_options(**o: object) -> Settings:
             nats_url=str(o["nats_url"]),
             stream=str(o["stream"]),
             lag_bound_seconds=float(o["lag_bound"]),  # type: ignore[arg-type]
+        ),
+        control=ControlSettings(
+            nats_url=str(o["control_nats_url"]) if o.get("control_nats_url") else None,
+            namespace=str(o.get("control_namespace", "ruvstream")),
+            heartbeat_seconds=float(o.get("control_heartbeat", 2.0)),  # type: ignore[arg-type]
+            lapse_seconds=float(o.get("control_lapse", 10.0)),  # type: ignore[arg-type]
+            capacity=int(o.get("capacity", 256)),  # type: ignore[call-overload]
+            advertise_url=str(o["advertise_url"]) if o.get("advertise_url") else None,
+            drain_notice_seconds=min(1.0, float(o["drain_seconds"]) / 4),  # type: ignore[arg-type]
         ),
     )
 

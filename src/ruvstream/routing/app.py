@@ -34,6 +34,7 @@ class RouterApp:
         self.settings = settings
         self.router: Router | None = None
         self.prober: Prober | None = None
+        self.follower: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -74,8 +75,14 @@ class RouterApp:
                 self.prober = Prober(self.router)
                 await self.prober.probe_all()
                 self.prober.start()
+                if self.settings.registry_nats_url:  # nodes from the control plane's registry
+                    from .membership import start_registry_follower
+
+                    self.follower = await start_registry_follower(self.router)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.follower is not None:
+                    await self.follower.stop()
                 if self.prober is not None:
                     await self.prober.stop()
                 if self.router is not None:

@@ -40,9 +40,15 @@ def _networks(values: tuple[str, ...]) -> dict[str, str]:
     "--node",
     "nodes",
     multiple=True,
-    required=True,
-    help="REGION=URL[;weight=W][;name=N], repeatable.",
+    help="REGION=URL[;weight=W][;name=N], repeatable (or nodes from --registry-nats-url).",
 )
+@click.option(
+    "--registry-nats-url",
+    default=None,
+    help="Follow the control plane's node registry here: joining nodes become routable, "
+    "draining ones are left.",
+)
+@click.option("--registry-namespace", default="ruvstream", show_default=True)
 @click.option(
     "--strategy",
     type=click.Choice(sorted(STRATEGIES)),
@@ -119,6 +125,8 @@ def router(
     port: int,
     port_file: Path | None,
     nodes: tuple[str, ...],
+    registry_nats_url: str | None,
+    registry_namespace: str,
     strategy: str,
     default_region: str,
     networks: tuple[str, ...],
@@ -142,6 +150,8 @@ def router(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if not nodes and not registry_nats_url:
+        raise click.UsageError("give at least one --node, or --registry-nats-url")
     try:
         breaker = BreakerConfig(
             failure_rate=breaker_failure_rate,
@@ -166,6 +176,8 @@ def router(
             hedge_after_ms=hedge_after_ms,
             breaker=breaker,
             outlier=OutlierConfig(),
+            registry_nats_url=registry_nats_url,
+            registry_namespace=registry_namespace,
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc

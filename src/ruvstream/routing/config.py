@@ -51,3 +51,8 @@ class RouterSettings:
     max_payload_bytes: int = 64 * 1024 * 1024
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
     outlier: OutlierConfig = field(default_factory=OutlierConfig)
+    registry_nats_url: str | None = None
+    """Follow the control plane's node registry at this NATS server (beside ``nodes``)."""
+    registry_namespace: str = "ruvstream"
+    registry_lapse: float = 10.0
+    """TTL of the registry bucket if the router is the first to open it (the nodes' lapse)."""

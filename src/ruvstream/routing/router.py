@@ -9,9 +9,12 @@ that spends the cheapest refusal first: unknown key (401), shedding by tier
 
 from __future__ import annotations
 
+import contextlib
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -74,6 +77,32 @@ class Router:
         self.inflight = 0
         self.session = _upstream_session(settings)
         self.affinity = SubscriptionAffinity()
+        self.relays: dict[str, set[Any]] = {}
+        """Open upstream WebSockets by node name, so a draining node's sessions can be moved."""
+        self._moved: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def track_relay(self, node: str, upstream: Any) -> None:
+        self.relays.setdefault(node, set()).add(upstream)
+
+    def untrack_relay(self, node: str, upstream: Any) -> None:
+        self.relays.get(node, set()).discard(upstream)
+
+    def moved_off(self, upstream: Any) -> bool:
+        """Did ``move_sessions`` close this upstream socket (rather than its node failing)?"""
+        if upstream in self._moved:
+            self._moved.discard(upstream)
+            return True
+        return False
+
+    async def move_sessions(self, node: str) -> int:
+        """Close the relayed sockets of ``node`` with 1012 (service restart): each client's
+        session is closed with the same code and its SDK reconnects, to another node."""
+        closing = list(self.relays.pop(node, ()))
+        self._moved.update(closing)
+        for upstream in closing:
+            with contextlib.suppress(Exception):
+                await upstream.close(code=1012, reason="node draining")
+        return len(closing)
 
     def _make_limiter(self) -> RateLimiter:
         local = MemoryRateLimiter(self.clock)

@@ -8,9 +8,11 @@ failing that, the nearest region with any routable node (a full region is
 better than no answer). Inside a region the region's strategy picks among the
 routable nodes, the non-overloaded ones if there are any.
 
-Invariant: a node that is down (failed probe), whose breaker refuses calls, or
-that is ejected is never returned, except as a half-open probe which its
-breaker itself admits.
+Invariant: a node that is down (failed probe), whose breaker refuses calls,
+that is ejected, or that is draining (the control plane's registry says so)
+is never returned, except as a half-open probe which its breaker itself
+admits. Nodes may join and leave while the router runs (``add``/``remove``,
+driven by ``routing.membership``); names stay unique.
 """
 
 from __future__ import annotations
@@ -37,18 +39,48 @@ class RoutingTable:
         names = [n.name for n in nodes]
         if len(set(names)) != len(names):
             raise ValueError("node names must be unique")
-        self.nodes = list(nodes)
+        self.nodes: list[Node] = []
         self.outliers = outliers
         self.spill_at = spill_at
         self.strategy_name = strategy
         self.regions: dict[str, list[Node]] = {}
+        self.draining: set[str] = set()
+        self._strategies: dict[str, Strategy] = {}
         for node in nodes:
-            self.regions.setdefault(node.region, []).append(node)
-            outliers.add(node.name)
-        self._strategies: dict[str, Strategy] = {r: make_strategy(strategy) for r in self.regions}
+            self.add(node)
+
+    def add(self, node: Node) -> None:
+        """Route to ``node`` from now on (its name must be new)."""
+        if self.get(node.name) is not None:
+            raise ValueError(f"node {node.name!r} is already in the table")
+        self.nodes.append(node)
+        self.regions.setdefault(node.region, []).append(node)
+        self.outliers.add(node.name)
+        if node.region not in self._strategies:
+            self._strategies[node.region] = make_strategy(self.strategy_name)
+
+    def remove(self, name: str) -> Node | None:
+        """Stop routing to ``name``; an emptied region keeps its strategy (it may come back)."""
+        node = self.get(name)
+        if node is None:
+            return None
+        self.nodes.remove(node)
+        self.regions[node.region].remove(node)
+        if not self.regions[node.region]:
+            del self.regions[node.region]
+        self.draining.discard(name)
+        return node
+
+    def get(self, name: str) -> Node | None:
+        return next((n for n in self.nodes if n.name == name), None)
 
     def routable(self, node: Node) -> bool:
-        return node.healthy and node.breaker.available() and not self.outliers.is_ejected(node.name)
+        return (
+            node.healthy
+            and node.name not in self.draining
+            and node.breaker.available()
+            and not self.outliers.is_ejected(node.name)
+        )
 
     def region_order(self, client_region: str) -> list[str]:
         return rank_by_rtt(client_region, self.regions)

@@ -133,11 +133,16 @@ async def relay_websocket(
     while placed is not None:
         node, upstream = placed
         node.inflight += 1
+        router.track_relay(node.name, upstream)
         try:
             client_left = await _pump(receive, send, upstream)
         finally:
             node.inflight -= 1
+            router.untrack_relay(node.name, upstream)
         if client_left:
+            return
+        if router.moved_off(upstream):  # its node is draining: the client reconnects elsewhere
+            await send({"type": "websocket.close", "code": 1012})
             return
         if _graceful(upstream):
             await send({"type": "websocket.close", "code": upstream.close_code or 1000})

@@ -1,0 +1,257 @@
+"""``ruvstream control``: run a control-plane member, or print the cluster's status."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .names import ControlNames
+from .placement import PLACEMENTS
+from .swarm.policy import METRICS, RegionBounds, ThresholdConfig
+from .tasks import KINDS
+
+__all__ = ["control"]
+
+NATS_DEFAULT = "nats://127.0.0.1:4222"
+
+
+def parse_region(text: str) -> tuple[str, RegionBounds]:
+    """``REGION=MIN:MAX`` (or ``REGION=N`` for a fixed count)."""
+    region, sep, bounds = text.partition("=")
+    low, _, high = bounds.partition(":")
+    try:
+        parsed = RegionBounds(int(low), int(high or low))
+    except ValueError as exc:
+        raise click.BadParameter(f"expected REGION=MIN:MAX, got {text!r}") from exc
+    if not sep or not region:
+        raise click.BadParameter(f"expected REGION=MIN:MAX, got {text!r}")
+    return region, parsed
+
+
+def _actuator(options: dict[str, Any], nats_url: str, namespace: str) -> Any:
+    kind = options["actuator"]
+    if kind == "memory":
+        from .swarm import MemoryActuator
+
+        return MemoryActuator()
+    if kind == "local":
+        from .swarm import LocalActuator
+
+        return LocalActuator(
+            Path(options["work_dir"]),
+            node_args=list(options["node_args"]),
+            control_nats_url=nats_url,
+            namespace=namespace,
+        )
+    if kind == "kubernetes":
+        try:
+            from .swarm.kubernetes import KubernetesActuator
+        except ImportError as exc:  # pragma: no cover - the extra is missing
+            raise click.UsageError(
+                "the kubernetes actuator needs: pip install 'ruvstream[kubernetes]'"
+            ) from exc
+        return KubernetesActuator.from_kubeconfig(
+            namespace=options["k8s_namespace"],
+            mode=options["k8s_mode"],
+            name_format=options["k8s_name_format"],
+        )
+    return None
+
+
+async def _run_member(options: dict[str, Any]) -> None:
+    from .member import ControlMember, MemberSettings
+    from .queue.jetstream import JetStreamWorkQueue
+    from .store.jetstream import NatsBackend
+
+    names = ControlNames(options["namespace"])
+    regions = dict(parse_region(r) for r in options["regions"])
+    scaling = None
+    if options["scale_up"] is not None:
+        scaling = ThresholdConfig(
+            metric=options["scale_metric"],
+            scale_up=options["scale_up"],
+            scale_down=options["scale_down"],
+            up_cooldown=options["up_cooldown"],
+            down_cooldown=options["down_cooldown"],
+        )
+    settings = MemberSettings(
+        namespace=names.namespace,
+        lease=options["lease"],
+        tick=options["tick"],
+        strategy=options["strategy"],
+        lapse=options["lapse"],
+        regions=regions,
+        scaling=scaling,
+        retire_grace=options["retire_grace"],
+        **({"member_id": options["member_id"]} if options["member_id"] else {}),
+    )
+    backend = await NatsBackend.connect(options["nats_url"], replicas=options["replicas"])
+    queue = await JetStreamWorkQueue.open(
+        backend.client,
+        names.queue_stream,
+        names.dead_stream,
+        names.subject_root,
+        replicas=options["replicas"],
+    )
+    member = ControlMember(
+        settings, backend, queue, actuator=_actuator(options, options["nats_url"], names.namespace)
+    )
+    await member.open()
+    log = logging.getLogger("ruvstream.control")
+    log.warning("control member %s campaigning in %s", settings.member_id, names.namespace)
+    running = asyncio.current_task()
+    assert running is not None
+    loop = asyncio.get_running_loop()
+    for sig in (
+        signal.SIGTERM,
+        signal.SIGINT,
+    ):  # stop cleanly: resign, so a successor need not wait
+        loop.add_signal_handler(sig, running.cancel)
+    try:
+        await member.run_forever()
+    except asyncio.CancelledError:
+        log.warning("control member %s stopping", settings.member_id)
+    finally:
+        await member.close()
+
+
+@click.group("control", invoke_without_command=True)
+@click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
+@click.option("--namespace", default="ruvstream", show_default=True)
+@click.option("--member-id", default=None, help="Defaults to control-host-pid.")
+@click.option(
+    "--replicas",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Raft replicas of the buckets and streams it creates (3 on a JetStream cluster).",
+)
+@click.option("--lease", type=float, default=5.0, show_default=True, help="Leader lease (s).")
+@click.option("--tick", type=float, default=0.5, show_default=True, help="Task loop period (s).")
+@click.option("--strategy", type=click.Choice(sorted(PLACEMENTS)), default="round-robin")
+@click.option(
+    "--lapse", type=float, default=10.0, show_default=True, help="Nodes' --control-lapse."
+)
+@click.option(
+    "--region", "regions", multiple=True, help="REGION=MIN:MAX the swarm keeps, repeatable."
+)
+@click.option(
+    "--actuator",
+    type=click.Choice(["none", "memory", "local", "kubernetes"]),
+    default="none",
+    show_default=True,
+)
+@click.option("--work-dir", default="./ruvstream-swarm", show_default=True, help="Local actuator.")
+@click.option("--node-arg", "node_args", multiple=True, help="Extra `serve` flag for local nodes.")
+@click.option("--scale-metric", type=click.Choice(METRICS), default="qps", show_default=True)
+@click.option("--scale-up", type=float, default=None, help="Mean load per node to add one.")
+@click.option("--scale-down", type=float, default=0.0, show_default=True)
+@click.option("--up-cooldown", type=float, default=30.0, show_default=True)
+@click.option("--down-cooldown", type=float, default=60.0, show_default=True)
+@click.option("--retire-grace", type=float, default=2.0, show_default=True)
+@click.option("--k8s-namespace", default="default", show_default=True)
+@click.option("--k8s-mode", type=click.Choice(["deployment", "knative"]), default="deployment")
+@click.option("--k8s-name-format", default="ruvstream-{region}", show_default=True)
+@click.option("--log-level", default="info", show_default=True)
+@click.pass_context
+def control(ctx: click.Context, /, **options: Any) -> None:
+    """Run a control-plane member: it campaigns for leadership; the leader runs the loops."""
+    if ctx.invoked_subcommand is not None:
+        return
+    logging.basicConfig(
+        level=str(options["log_level"]).upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run_member(options))
+
+
+async def _status(nats_url: str, namespace: str) -> dict[str, Any]:
+    from .status import cluster_status
+    from .store.jetstream import NatsBackend
+
+    backend = await NatsBackend.connect(nats_url)
+    try:
+        return await cluster_status(backend, ControlNames(namespace))
+    finally:
+        await backend.close()
+
+
+@control.command("status")
+@click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
+@click.option("--namespace", default="ruvstream", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(nats_url: str, namespace: str, as_json: bool) -> None:
+    """Leader, nodes and tasks of a control plane, read from its registry."""
+    found = asyncio.run(_status(nats_url, namespace))
+    if as_json:
+        click.echo(json.dumps(found, indent=2, sort_keys=True))
+        return
+    leader = found["leader"]
+    click.echo(f"leader: {leader['id']} (token {leader['token']})" if leader else "leader: none")
+    for node in found["nodes"]:
+        click.echo(f"{node['region']:<16} {node['id']:<24} {node['state']:<9} {node['address']}")
+    counts = ", ".join(f"{k} {v}" for k, v in found["tasks"]["counts"].items() if v)
+    click.echo(f"tasks: {counts or 'none'}")
+
+
+async def _submit(nats_url: str, namespace: str, task: Any) -> str:
+    from .coordinator import submit as submit_task
+    from .queue.jetstream import JetStreamWorkQueue
+    from .store.jetstream import connect_nats
+
+    names = ControlNames(namespace)
+    client = await connect_nats(nats_url)
+    try:
+        queue = await JetStreamWorkQueue.open(
+            client, names.queue_stream, names.dead_stream, names.subject_root
+        )
+        return await submit_task(queue, task)
+    finally:
+        await client.drain()
+
+
+@control.command("submit")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
+@click.option("--namespace", default="ruvstream", show_default=True)
+@click.option("--payload", default="{}", help="JSON object handed to the task's executor.")
+@click.option("--region", default=None, help="Only a node of this region may run it.")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher runs first.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option("--max-attempts", type=int, default=3, show_default=True)
+def submit(
+    kind: str,
+    nats_url: str,
+    namespace: str,
+    payload: str,
+    region: str | None,
+    priority: int,
+    timeout: float,
+    max_attempts: int,
+) -> None:
+    """Queue a control task (snapshot, compaction, bootstrap, resync, drain); prints its id."""
+    from .tasks import new_task
+
+    try:
+        body = json.loads(payload)
+        task = new_task(
+            kind,
+            body,
+            priority=priority,
+            region=region,
+            timeout=timeout,
+            max_attempts=max_attempts,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(asyncio.run(_submit(nats_url, namespace, task)))
