@@ -16,11 +16,11 @@ import orjson
 from starlette.responses import StreamingResponse
 
 from ruvstream.api.codec import hit_json
-from ruvstream.api.errors import as_ruvstream_error
 from ruvstream.api.state import ServingState
 from ruvstream.engine.collection import SearchRequest
 from ruvstream.engine.node import Node
 from ruvstream.engine.subscriptions import Subscription
+from ruvstream.error_map import as_ruvstream_error
 
 __all__ = ["HEARTBEAT_SECONDS", "event", "search_stream", "subscription_stream"]
 

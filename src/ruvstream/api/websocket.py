@@ -28,11 +28,11 @@ from ruvstream.api.codec import (
     parse_subscription,
     search_answer,
 )
-from ruvstream.api.errors import error_frame
 from ruvstream.api.state import ServingState
 from ruvstream.engine.collection import FoundSlots
 from ruvstream.engine.node import Node
 from ruvstream.engine.subscriptions import Subscription
+from ruvstream.error_map import CLOSE_GOING_AWAY, error_frame
 from ruvstream.errors import (
     InvalidParameterError,
     RateLimitedError,
@@ -86,7 +86,7 @@ class WebSocketSession:
             await asyncio.wait(list(self.tasks), timeout=self.state.settings.server.drain_seconds)
         self.outbox.put_nowait(_CLOSE)
         with contextlib.suppress(RuntimeError):  # the peer may have closed already
-            await self.ws.close(code=1001, reason="server shutting down")
+            await self.ws.close(code=CLOSE_GOING_AWAY, reason="server shutting down")
 
     def send(self, frame: dict[str, Any]) -> None:
         self.outbox.put_nowait(orjson.dumps(frame, option=orjson.OPT_SERIALIZE_NUMPY))
