@@ -15,6 +15,7 @@ PACKAGES = [
     "ruvstream.index",
     "ruvstream.storage",
     "ruvstream.engine",
+    "ruvstream.service",
     "ruvstream.api",
     "ruvstream.cli",
     "ruvstream.testing",

@@ -18,6 +18,7 @@ from ruvstream.api.state import ServingState
 from ruvstream.api.websocket import websocket_endpoint
 from ruvstream.config import Settings
 from ruvstream.engine.node import Node
+from ruvstream.service import NodeService
 
 __all__ = ["create_app"]
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> Starlette:
             from ruvstream.replication import start_replication
 
             replication = await start_replication(node, settings.replication)
+        state.service = NodeService(node)
         state.node = node
         app.state.node = node
         try:

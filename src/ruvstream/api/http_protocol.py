@@ -31,9 +31,9 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
-from ruvstream.api.codec import parse_json, parse_search, search_answer
+from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
-from ruvstream.engine.collection import Collection, FoundSlots
+from ruvstream.service import PendingSearch
 
 __all__ = ["NodeHttpProtocol", "node_http_protocol"]
 
@@ -93,48 +93,34 @@ class NodeHttpProtocol(HttpToolsProtocol):
         assert self._held is not None
         cycle, name = self._held
         self._held = None
-        node = self.state.node
-        assert node is not None  # refusal() checked it
+        service = self.state.service
+        assert service is not None  # refusal() checked the node is open
         try:
-            collection = node.collection(name)
-            request = parse_search(parse_json(bytes(cycle.body)), collection.spec)
-            pending = node.submit_search(name, request)
+            pending = service.start_search(name, parse_json(bytes(cycle.body)))
         except Exception:
             self._run_asgi(cycle)  # the route gives bad input its error, and counts it
             return
         self.state.active += 1
-        node.metrics.open_connections["http"].inc()
-        started = time.perf_counter()
-        pending.add_done_callback(lambda done: self._answer(cycle, name, collection, started, done))
+        service.metrics.open_connections["http"].inc()
+        pending.then(lambda done: self._answer(cycle, done))
 
-    def _answer(
-        self,
-        cycle: RequestResponseCycle,
-        name: str,
-        collection: Collection,
-        started: float,
-        done: asyncio.Future[FoundSlots],
-    ) -> None:
-        node = self.state.node
-        assert node is not None
+    def _answer(self, cycle: RequestResponseCycle, done: PendingSearch) -> None:
+        service = self.state.service
+        assert service is not None
+        metrics = service.metrics
         self.state.active -= 1
-        node.metrics.open_connections["http"].dec()
+        metrics.open_connections["http"].dec()
         if cycle.disconnected:
             return
         try:
-            payload = orjson.dumps(
-                search_answer(done.result().hits(), collection.change_count),
-                option=orjson.OPT_SERIALIZE_NUMPY,
-            )
+            payload = orjson.dumps(done.answer(), option=orjson.OPT_SERIALIZE_NUMPY)
         except (Exception, asyncio.CancelledError):
             # E.g. the collection was dropped meanwhile, or the node is shutting
             # down: the route answers the same request as it answers any other.
             self._run_asgi(cycle)
             return
-        elapsed = time.perf_counter() - started
-        node.metrics.observe_search(name, elapsed)
         self._send_json(cycle, payload)
-        node.metrics.observe_http(SEARCH_ROUTE, "POST", 200, elapsed)
+        metrics.observe_http(SEARCH_ROUTE, "POST", 200, time.perf_counter() - done.started)
 
     def _send_json(self, cycle: RequestResponseCycle, payload: bytes) -> None:
         """What ``RequestResponseCycle.send`` writes for a 200 with a JSON body."""
