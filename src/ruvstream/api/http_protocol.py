@@ -17,6 +17,7 @@ the ASGI route then answers (or refuses) as it answers any other.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from typing import Any
@@ -37,17 +38,39 @@ from ruvstream.service import PendingSearch
 
 __all__ = ["NodeHttpProtocol", "node_http_protocol"]
 
+log = logging.getLogger(__name__)
 SEARCH_ROUTE = "/v1/collections/{name}/search"
 _SEARCH = re.compile(r"/v1/collections/([^/]+)/search")
 
 
 class NodeHttpProtocol(HttpToolsProtocol):
-    state: ServingState  # bound per server by node_http_protocol()
+    """uvicorn's httptools protocol with the search shortcut.
+
+    The shortcut engages only in front of the ASGI stack it stands in for:
+    the node's own app (a plain Starlette app whose middleware is exactly
+    AdmissionMiddleware and FastLane, with the search route first), as
+    ``http_mode.unknown_stack`` checks it. Three facts guarantee that.
+    ``http_protocol_for`` binds this class only to an app that passed the
+    check. The first connection checks again (``stack_known``), once the app
+    has started and Starlette refuses more middleware: that uvicorn serves
+    that very app object, not a layer of its own around it (proxy headers,
+    trace logging), and that the stack is still the node's; if not, the
+    shortcut is off for good, with one log line. And a request takes the
+    shortcut only when uvicorn hands it that app, not its own "service
+    unavailable" app.
+    """
+
+    # Bound per server by node_http_protocol().
+    state: ServingState
+    node_app: Any
+    stack_known: bool | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         coalescing: Any = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)
         self._held: tuple[RequestResponseCycle, str] | None = None
+        if self.stack_known is None:
+            type(self).stack_known = _stack_still_known(self.app, self.node_app)
 
     def handle_websocket_upgrade(self) -> None:
         if isinstance(self.transport, CoalescingTransport):
@@ -55,7 +78,8 @@ class NodeHttpProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        name = self._plain_search(cycle) if app is self.app else None
+        known = app is self.node_app and self.stack_known
+        name = self._plain_search(cycle) if known else None
         if name is None:
             super()._start_asgi_task(cycle, app)
             return
@@ -120,6 +144,8 @@ class NodeHttpProtocol(HttpToolsProtocol):
             self._run_asgi(cycle)
             return
         self._send_json(cycle, payload)
+        assert self.state.search_paths is not None  # set with the service
+        self.state.search_paths.fast.inc()
         metrics.observe_http(SEARCH_ROUTE, "POST", 200, time.perf_counter() - done.started)
 
     def _send_json(self, cycle: RequestResponseCycle, payload: bytes) -> None:
@@ -142,6 +168,23 @@ class NodeHttpProtocol(HttpToolsProtocol):
         super()._start_asgi_task(cycle, self.app)
 
 
-def node_http_protocol(state: ServingState) -> type[NodeHttpProtocol]:
-    """The protocol class for one server, bound to its serving state."""
-    return type("BoundNodeHttpProtocol", (NodeHttpProtocol,), {"state": state})
+def _stack_still_known(served: Any, node_app: Any) -> bool:
+    """Checked once the app has started: is uvicorn serving the app checked at start-up?"""
+    from ruvstream.api.http_mode import unknown_stack  # http_mode imports this module
+
+    if served is not node_app:
+        reason: str | None = f"uvicorn wraps the app in {type(served).__name__}"
+    else:
+        reason = unknown_stack(node_app)
+    if reason is not None:
+        log.warning("the fast HTTP path is off: %s", reason)
+    return reason is None
+
+
+def node_http_protocol(app: Any) -> type[NodeHttpProtocol]:
+    """The protocol class for one server, bound to its app and serving state.
+
+    Call it through ``http_mode.http_protocol_for``, which checks the app first.
+    """
+    bound = {"state": app.state.serving, "node_app": app}
+    return type("BoundNodeHttpProtocol", (NodeHttpProtocol,), bound)

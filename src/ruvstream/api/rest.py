@@ -148,7 +148,10 @@ async def delete_records(request: Request) -> Response:
 # -- search ---------------------------------------------------------------------
 @endpoint
 async def search(request: Request) -> Response:
-    service, name = _service(request), request.path_params["name"]
+    state = _state(request)
+    if state.search_paths is not None:
+        state.search_paths.standard.inc()
+    service, name = state.require_service(), request.path_params["name"]
     query = await read_json(request)
     if "text/event-stream" in request.headers.get("accept", ""):
         return sse.search_stream(service, name, service.search_request(name, query))

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ruvstream.api.search_paths import SearchPaths
 from ruvstream.config import Settings
 from ruvstream.engine.node import Node
 from ruvstream.errors import UnavailableError
@@ -29,6 +30,7 @@ class ServingState:
     node: Node | None = None
     service: NodeService | None = None
     """The node's use cases, once the node is open: what every transport calls."""
+    search_paths: SearchPaths | None = None
     draining: bool = False
     active: int = 0
     """Requests in progress plus open WebSockets: what the connection limit counts."""
