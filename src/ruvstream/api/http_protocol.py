@@ -3,10 +3,11 @@
 uvicorn runs every request as an asyncio task that walks the ASGI stack,
 and for a JSON search that walk costs the event loop more than the search's
 own parsing and answer do. ``NodeHttpProtocol`` answers the plain case of a
-search where uvicorn would start that task: once the body is in, it parses
-the query, queues it on the collection's batcher and writes the answer from
-the batcher's callback, with the same status line, headers and bytes the
-ASGI route would send, and the same metrics.
+search where uvicorn would start that task: once the body is in, it decodes
+the JSON, hands it to the service layer (``NodeService.start_search``) and
+writes the answer from the batcher's callback, with the same status line,
+headers and bytes the ASGI route would send, and the same metrics.
+``--http fast`` (or ``auto``) chooses it, see ``api/http_mode.py``.
 
 Anything else takes uvicorn's usual way, unchanged: other routes, SSE
 searches, bodies that are large, chunked or wait for ``100-continue``,
