@@ -9,6 +9,7 @@ that spends the cheapest refusal first: unknown key (401), shedding by tier
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -166,3 +167,7 @@ def _upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
         timeout=timeout,
         skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
     )
+
+
+def retry_after_header(seconds: float | None) -> str:
+    return str(max(1, math.ceil(seconds or 1.0)))
