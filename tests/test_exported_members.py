@@ -9,11 +9,13 @@ import pytest
 PACKAGES = [
     "ruvstream",
     "ruvstream.errors",
+    "ruvstream.error_map",
     "ruvstream.config",
     "ruvstream.core",
     "ruvstream.index",
     "ruvstream.storage",
     "ruvstream.engine",
+    "ruvstream.service",
     "ruvstream.api",
     "ruvstream.cli",
     "ruvstream.testing",
@@ -32,12 +34,13 @@ def test_every_exported_name_exists(name: str) -> None:
 
 def test_error_codes_are_unique_and_statuses_are_http() -> None:
     from ruvstream import errors
+    from ruvstream.error_map import http_status
 
     classes = [getattr(errors, n) for n in errors.__all__ if n.endswith("Error")]
     codes = [c.code for c in classes]
     assert len(codes) == len(set(codes))
-    assert all(400 <= c.status < 600 for c in classes)
+    assert all(400 <= http_status(c) < 600 for c in classes)
     for cls in classes:
-        rebuilt = errors.from_payload(cls("m", retry_after=2.0).to_payload(), cls.status)
+        rebuilt = errors.from_payload(cls("m", retry_after=2.0).to_payload(), http_status(cls))
         assert type(rebuilt) is cls
         assert rebuilt.retry_after == 2.0

@@ -33,6 +33,8 @@ class ServerSettings:
     drain_seconds: float = 10.0
     """How long SIGTERM waits for in-flight work before closing connections."""
     heartbeat_seconds: float = 20.0
+    http: str = "auto"
+    """auto | fast | standard: the HTTP/1.1 protocol (see ``api/http_mode.py``)."""
 
 
 @dataclass(frozen=True, slots=True)

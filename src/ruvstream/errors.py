@@ -1,30 +1,31 @@
 """The one error tree of ruvstream, shared by the server and the client.
 
-    RuvstreamError                       code          HTTP
-    +-- BadRequestError                  bad_request   400
+    RuvstreamError                       code
+    +-- BadRequestError                  bad_request
     |   +-- InvalidJsonError             invalid_json
     |   +-- InvalidVectorError           invalid_vector
     |   +-- DimensionMismatchError       dimension_mismatch
     |   +-- InvalidFilterError           invalid_filter
     |   +-- InvalidParameterError        invalid_parameter
     |   +-- UnknownOperationError        unknown_op
-    +-- UnauthorizedError                unauthorized  401
-    +-- NotFoundError                    not_found     404
+    +-- UnauthorizedError                unauthorized
+    +-- NotFoundError                    not_found
     |   +-- CollectionNotFoundError      collection_not_found
     |   +-- RecordNotFoundError          record_not_found
     |   +-- SubscriptionNotFoundError    subscription_not_found
-    +-- ConflictError                    conflict      409
+    +-- ConflictError                    conflict
     |   +-- CollectionExistsError        collection_exists
-    +-- PayloadTooLargeError             payload_too_large 413
-    +-- RateLimitedError                 rate_limited  429  (retry_after)
-    +-- UnavailableError                 unavailable   503  (retry_after)
-    +-- RequestTimeoutError              timeout       504
-    +-- InternalError                    internal      500
+    +-- PayloadTooLargeError             payload_too_large
+    +-- RateLimitedError                 rate_limited  (retry_after)
+    +-- UnavailableError                 unavailable   (retry_after)
+    +-- RequestTimeoutError              timeout
+    +-- InternalError                    internal
 
 Every error carries a stable machine-readable ``code`` and structured
-``details``; ``api/errors.py`` is the only place that turns them into HTTP
-statuses and WebSocket frames, and ``from_payload`` turns a server answer back
-into the same class on the client side.
+``details``. What each becomes on a wire (HTTP status and ``Retry-After``,
+WebSocket close code, gRPC status) is one table, ``ruvstream.error_map``;
+``from_payload`` turns a server answer back into the same class on the
+client side.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ class RuvstreamError(Exception):
     """Base of every ruvstream error; ``code`` is stable, ``message`` is for people."""
 
     code: ClassVar[str] = "error"
-    status: ClassVar[int] = 500
 
     def __init__(self, message: str, *, retry_after: float | None = None, **details: Any) -> None:
         super().__init__(message)
@@ -77,13 +77,20 @@ class RuvstreamError(Exception):
             body["retry_after"] = self.retry_after
         return body
 
+    @property
+    def status(self) -> int:
+        """The HTTP status the error table gives this error."""
+        # Imported here: the table is built from these classes.
+        from ruvstream.error_map import http_status
+
+        return http_status(self)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
 
 
 class BadRequestError(RuvstreamError):
     code = "bad_request"
-    status = 400
 
 
 class InvalidJsonError(BadRequestError):
@@ -114,12 +121,10 @@ class UnauthorizedError(RuvstreamError):
     """The request carries no API key, or one nobody issued."""
 
     code = "unauthorized"
-    status = 401
 
 
 class NotFoundError(RuvstreamError):
     code = "not_found"
-    status = 404
 
 
 class CollectionNotFoundError(NotFoundError):
@@ -136,7 +141,6 @@ class SubscriptionNotFoundError(NotFoundError):
 
 class ConflictError(RuvstreamError):
     code = "conflict"
-    status = 409
 
 
 class CollectionExistsError(ConflictError):
@@ -145,27 +149,22 @@ class CollectionExistsError(ConflictError):
 
 class PayloadTooLargeError(RuvstreamError):
     code = "payload_too_large"
-    status = 413
 
 
 class RateLimitedError(RuvstreamError):
     code = "rate_limited"
-    status = 429
 
 
 class UnavailableError(RuvstreamError):
     code = "unavailable"
-    status = 503
 
 
 class RequestTimeoutError(RuvstreamError):
     code = "timeout"
-    status = 504
 
 
 class InternalError(RuvstreamError):
     code = "internal"
-    status = 500
 
 
 def _all_subclasses(cls: type[RuvstreamError]) -> list[type[RuvstreamError]]:
@@ -178,28 +177,17 @@ def _all_subclasses(cls: type[RuvstreamError]) -> list[type[RuvstreamError]]:
 
 _CLASSES: list[type[RuvstreamError]] = [RuvstreamError, *_all_subclasses(RuvstreamError)]
 _BY_CODE: dict[str, type[RuvstreamError]] = {error.code: error for error in _CLASSES}
-_BY_STATUS: dict[int, type[RuvstreamError]] = {
-    400: BadRequestError,
-    401: UnauthorizedError,
-    404: NotFoundError,
-    409: ConflictError,
-    413: PayloadTooLargeError,
-    429: RateLimitedError,
-    503: UnavailableError,
-    504: RequestTimeoutError,
-}
 
 
 def error_class_for(code: str | None, status: int | None = None) -> type[RuvstreamError]:
     """The most specific class for a server code, else for an HTTP status."""
     if code and code in _BY_CODE:
         return _BY_CODE[code]
-    if status is not None:
-        if status in _BY_STATUS:
-            return _BY_STATUS[status]
-        if 400 <= status < 500:
-            return BadRequestError
-    return InternalError
+    if status is None:
+        return InternalError
+    from ruvstream.error_map import class_for_status  # the table is built from these classes
+
+    return class_for_status(status)
 
 
 def from_payload(payload: dict[str, Any], status: int | None = None) -> RuvstreamError:

@@ -1,19 +1,22 @@
 """The node's own HTTP/1.1 handling of searches, over raw sockets.
 
 A plain JSON search is answered without an ASGI task; these tests hold it to
-the bytes, the ordering and the bookkeeping of the ASGI route it stands in for.
+the bytes, the ordering and the bookkeeping of the ASGI route it stands in for,
+and check by the search-path counter that the fast path really answered.
 """
 
 from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
 
 import httpx
 import numpy as np
 import orjson
+import pytest
 
-from ruvstream.testing import NodeProcess
+from ruvstream.testing import NodeProcess, running_node
 
 
 def _connect(node: NodeProcess) -> socket.socket:
@@ -58,6 +61,13 @@ def _read_response(
     return status, headers, body
 
 
+def search_paths(node: NodeProcess) -> dict[str, float]:
+    """``ruvstream_http_search_path_total`` by path, read from the node's /metrics."""
+    text = httpx.get(f"{node.url}/metrics", timeout=30).text
+    found = re.findall(r'ruvstream_http_search_path_total\{path="(\w+)"\} (\S+)', text)
+    return {path: float(value) for path, value in found}
+
+
 def _chunked_search_request(body: bytes) -> bytes:
     """The same search with a chunked body: the node takes uvicorn's usual ASGI way."""
     return (
@@ -74,10 +84,16 @@ def test_answer_matches_the_asgi_route_byte_for_byte(
     body = orjson.dumps({"vector": queries[0].tolist(), "k": 10})
     with _connect(glove_node) as sock:
         buffer = bytearray()
+        before = search_paths(glove_node)
         sock.sendall(_search_request(body))
         fast = _read_response(sock, buffer)
+        between = search_paths(glove_node)
         sock.sendall(_chunked_search_request(body))
         routed = _read_response(sock, buffer)
+        after = search_paths(glove_node)
+    # The default (--http auto) took the fast path for the plain search only.
+    assert between["fast"] - before["fast"] == 1 and between["standard"] == before["standard"]
+    assert after["standard"] - between["standard"] == 1 and after["fast"] == between["fast"]
     assert fast[0] == routed[0] == b"HTTP/1.1 200 OK"
     assert fast[2] == routed[2]
     assert len(orjson.loads(fast[2])["hits"]) == 10
@@ -177,3 +193,71 @@ def test_large_and_expect_continue_bodies_take_the_asgi_way(
         continued = _read_response(sock, buffer)
     assert plain[0] == large[0] == continued[0] == b"HTTP/1.1 200 OK"
     assert plain[2] == large[2] == continued[2]
+
+
+DIM = 8
+ROWS = np.random.default_rng(7).standard_normal((300, DIM)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def paired_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NodeProcess]]:
+    """Two nodes holding the same collection "pair": one ``--http fast``, one ``standard``."""
+    with (
+        running_node(tmp_path_factory.mktemp("fast"), args=("--http", "fast")) as fast,
+        running_node(tmp_path_factory.mktemp("standard"), args=("--http", "standard")) as standard,
+    ):
+        records = [
+            {"id": f"r{i}", "vector": row.tolist(), "metadata": {"i": i}}
+            for i, row in enumerate(ROWS)
+        ]
+        for node in (fast, standard):
+            with httpx.Client(base_url=node.url, timeout=60) as http:
+                assert http.put("/v1/collections/pair", json={"dim": DIM}).status_code == 201
+                written = http.post("/v1/collections/pair/records", json={"records": records})
+                assert written.status_code == 200, written.text
+        yield {"fast": fast, "standard": standard}
+
+
+def _pair_search(body: bytes) -> bytes:
+    return _search_request(body).replace(b"/glove/", b"/pair/", 1)
+
+
+@pytest.mark.parametrize("mode", ["fast", "standard"])
+def test_the_search_path_counter_says_which_path_answered(
+    paired_nodes: dict[str, NodeProcess], mode: str
+) -> None:
+    node = paired_nodes[mode]
+    before = search_paths(node)
+    with _connect(node) as sock:
+        buffer = bytearray()
+        for row in range(5):
+            sock.sendall(_pair_search(orjson.dumps({"vector": ROWS[row].tolist(), "k": 3})))
+            assert _read_response(sock, buffer)[0] == b"HTTP/1.1 200 OK"
+    after = search_paths(node)
+    served = {path: after[path] - before[path] for path in ("fast", "standard")}
+    assert served == ({"fast": 5, "standard": 0} if mode == "fast" else {"fast": 0, "standard": 5})
+
+
+def test_fast_and_standard_answer_byte_for_byte_alike(
+    paired_nodes: dict[str, NodeProcess],
+) -> None:
+    bodies = [
+        orjson.dumps({"vector": ROWS[3].tolist(), "k": 10}),
+        orjson.dumps({"vector": ROWS[9].tolist(), "k": 4, "filter": {"i": {"$lt": 100}}}),
+        b'{"vector": [1, 2], "k": 3}',  # an error: the route answers it on both
+    ]
+    answers: dict[str, list[tuple[bytes, dict[bytes, bytes], bytes]]] = {}
+    for mode, node in paired_nodes.items():
+        with _connect(node) as sock:
+            buffer = bytearray()
+            sock.sendall(b"".join(_pair_search(body) for body in bodies))
+            answers[mode] = [_read_response(sock, buffer) for _ in bodies]
+    for fast, standard in zip(answers["fast"], answers["standard"], strict=True):
+        assert fast[0] == standard[0] and fast[2] == standard[2]
+        assert {k: v for k, v in fast[1].items() if k != b"date"} == {
+            k: v for k, v in standard[1].items() if k != b"date"
+        }
+    assert [a[0] for a in answers["fast"]] == [b"HTTP/1.1 200 OK"] * 2 + [
+        b"HTTP/1.1 400 Bad Request"
+    ]
+    assert len(orjson.loads(answers["fast"][0][2])["hits"]) == 10

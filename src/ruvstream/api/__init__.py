@@ -1,4 +1,4 @@
-"""HTTP, SSE and WebSocket adapters over a node; the one place errors become statuses."""
+"""The node's transports: REST, SSE, WebSocket and its HTTP protocol, over the service layer."""
 
 from ruvstream.api.app import create_app
 from ruvstream.api.server import serve

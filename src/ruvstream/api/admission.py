@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ruvstream.api.errors import error_response
 from ruvstream.api.state import ServingState
-from ruvstream.errors import PayloadTooLargeError, UnavailableError
+from ruvstream.error_map import close_code
+from ruvstream.errors import PayloadTooLargeError, RuvstreamError, UnavailableError
 
 __all__ = ["AdmissionMiddleware", "refusal"]
 
@@ -63,21 +64,22 @@ class AdmissionMiddleware:
                     _route_of(scope), scope["method"], status[0], time.perf_counter() - started
                 )
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, exc: RuvstreamError
+    ) -> None:
         node = self.state.node
         if node is not None:
-            reason = getattr(exc, "code", "refused")
-            node.metrics.rejected.labels(reason).inc()
+            node.metrics.rejected.labels(exc.code).inc()
         if scope["type"] == "websocket":
             # Refuse the handshake: an HTTP 503 through the denial-response extension
             # where the server supports it, else a close before accept.
             await receive()
-            await send({"type": "websocket.close", "code": 1013})
+            await send({"type": "websocket.close", "code": close_code(exc)})
             return
         await error_response(exc)(scope, receive, send)
 
 
-def refusal(state: ServingState, scope: Scope) -> Exception | None:
+def refusal(state: ServingState, scope: Scope) -> RuvstreamError | None:
     """Why this request may not start now, or None."""
     if state.node is None:
         return UnavailableError("the node is still loading", retry_after=1.0)

@@ -14,10 +14,12 @@ from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from ruvstream.api import ops, rest
 from ruvstream.api.admission import AdmissionMiddleware
 from ruvstream.api.fastlane import FastLane
+from ruvstream.api.search_paths import SearchPaths
 from ruvstream.api.state import ServingState
 from ruvstream.api.websocket import websocket_endpoint
 from ruvstream.config import Settings
 from ruvstream.engine.node import Node
+from ruvstream.service import NodeService
 
 __all__ = ["create_app"]
 
@@ -44,6 +46,8 @@ def create_app(settings: Settings) -> Starlette:
             from ruvstream.replication import start_replication
 
             replication = await start_replication(node, settings.replication)
+        state.service = NodeService(node)
+        state.search_paths = SearchPaths(node.metrics.registry)
         state.node = node
         app.state.node = node
         agent: Any = None

@@ -1,26 +1,15 @@
-"""The one place errors become HTTP answers and WebSocket error frames."""
+"""Starlette answers for the node: JSON bodies, and error answers from the error table."""
 
 from __future__ import annotations
 
-import logging
-import math
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from ruvstream.errors import InternalError, RuvstreamError
+from ruvstream.error_map import http_error
 
-__all__ = ["as_ruvstream_error", "error_frame", "error_response", "json_response"]
-
-log = logging.getLogger(__name__)
-
-
-def as_ruvstream_error(exc: BaseException) -> RuvstreamError:
-    if isinstance(exc, RuvstreamError):
-        return exc
-    log.exception("unexpected error", exc_info=exc)
-    return InternalError("internal error; the request was not completed")
+__all__ = ["error_response", "json_response"]
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -33,12 +22,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(exc: BaseException) -> Response:
-    error = as_ruvstream_error(exc)
-    headers = None
-    if error.retry_after is not None:
-        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
-    return json_response({"error": error.to_payload()}, error.status, headers)
-
-
-def error_frame(request_id: Any, exc: BaseException) -> dict[str, Any]:
-    return {"id": request_id, "type": "error", "error": as_ruvstream_error(exc).to_payload()}
+    """The error's answer as ``ruvstream.error_map`` writes it (status, body, Retry-After)."""
+    answer = http_error(exc)
+    return Response(
+        answer.body,
+        status_code=answer.status,
+        media_type=answer.media_type,
+        headers=dict(answer.headers) or None,
+    )

@@ -3,10 +3,11 @@
 uvicorn runs every request as an asyncio task that walks the ASGI stack,
 and for a JSON search that walk costs the event loop more than the search's
 own parsing and answer do. ``NodeHttpProtocol`` answers the plain case of a
-search where uvicorn would start that task: once the body is in, it parses
-the query, queues it on the collection's batcher and writes the answer from
-the batcher's callback, with the same status line, headers and bytes the
-ASGI route would send, and the same metrics.
+search where uvicorn would start that task: once the body is in, it decodes
+the JSON, hands it to the service layer (``NodeService.start_search``) and
+writes the answer from the batcher's callback, with the same status line,
+headers and bytes the ASGI route would send, and the same metrics.
+``--http fast`` (or ``auto``) chooses it, see ``api/http_mode.py``.
 
 Anything else takes uvicorn's usual way, unchanged: other routes, SSE
 searches, bodies that are large, chunked or wait for ``100-continue``,
@@ -17,6 +18,7 @@ the ASGI route then answers (or refuses) as it answers any other.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from typing import Any
@@ -31,23 +33,45 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
-from ruvstream.api.codec import parse_json, parse_search, search_answer
+from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
-from ruvstream.engine.collection import Collection, FoundSlots
+from ruvstream.service import PendingSearch
 
 __all__ = ["NodeHttpProtocol", "node_http_protocol"]
 
+log = logging.getLogger(__name__)
 SEARCH_ROUTE = "/v1/collections/{name}/search"
 _SEARCH = re.compile(r"/v1/collections/([^/]+)/search")
 
 
 class NodeHttpProtocol(HttpToolsProtocol):
-    state: ServingState  # bound per server by node_http_protocol()
+    """uvicorn's httptools protocol with the search shortcut.
+
+    The shortcut engages only in front of the ASGI stack it stands in for:
+    the node's own app (a plain Starlette app whose middleware is exactly
+    AdmissionMiddleware and FastLane, with the search route first), as
+    ``http_mode.unknown_stack`` checks it. Three facts guarantee that.
+    ``http_protocol_for`` binds this class only to an app that passed the
+    check. The first connection checks again (``stack_known``), once the app
+    has started and Starlette refuses more middleware: that uvicorn serves
+    that very app object, not a layer of its own around it (proxy headers,
+    trace logging), and that the stack is still the node's; if not, the
+    shortcut is off for good, with one log line. And a request takes the
+    shortcut only when uvicorn hands it that app, not its own "service
+    unavailable" app.
+    """
+
+    # Bound per server by node_http_protocol().
+    state: ServingState
+    node_app: Any
+    stack_known: bool | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         coalescing: Any = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)
         self._held: tuple[RequestResponseCycle, str] | None = None
+        if self.stack_known is None:
+            type(self).stack_known = _stack_still_known(self.app, self.node_app)
 
     def handle_websocket_upgrade(self) -> None:
         if isinstance(self.transport, CoalescingTransport):
@@ -55,7 +79,8 @@ class NodeHttpProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        name = self._plain_search(cycle) if app is self.app else None
+        known = app is self.node_app and self.stack_known
+        name = self._plain_search(cycle) if known else None
         if name is None:
             super()._start_asgi_task(cycle, app)
             return
@@ -93,48 +118,36 @@ class NodeHttpProtocol(HttpToolsProtocol):
         assert self._held is not None
         cycle, name = self._held
         self._held = None
-        node = self.state.node
-        assert node is not None  # refusal() checked it
+        service = self.state.service
+        assert service is not None  # refusal() checked the node is open
         try:
-            collection = node.collection(name)
-            request = parse_search(parse_json(bytes(cycle.body)), collection.spec)
-            pending = node.submit_search(name, request)
+            pending = service.start_search(name, parse_json(bytes(cycle.body)))
         except Exception:
             self._run_asgi(cycle)  # the route gives bad input its error, and counts it
             return
         self.state.active += 1
-        node.metrics.open_connections["http"].inc()
-        started = time.perf_counter()
-        pending.add_done_callback(lambda done: self._answer(cycle, name, collection, started, done))
+        service.metrics.open_connections["http"].inc()
+        pending.then(lambda done: self._answer(cycle, done))
 
-    def _answer(
-        self,
-        cycle: RequestResponseCycle,
-        name: str,
-        collection: Collection,
-        started: float,
-        done: asyncio.Future[FoundSlots],
-    ) -> None:
-        node = self.state.node
-        assert node is not None
+    def _answer(self, cycle: RequestResponseCycle, done: PendingSearch) -> None:
+        service = self.state.service
+        assert service is not None
+        metrics = service.metrics
         self.state.active -= 1
-        node.metrics.open_connections["http"].dec()
+        metrics.open_connections["http"].dec()
         if cycle.disconnected:
             return
         try:
-            payload = orjson.dumps(
-                search_answer(done.result().hits(), collection.change_count),
-                option=orjson.OPT_SERIALIZE_NUMPY,
-            )
+            payload = orjson.dumps(done.answer(), option=orjson.OPT_SERIALIZE_NUMPY)
         except (Exception, asyncio.CancelledError):
             # E.g. the collection was dropped meanwhile, or the node is shutting
             # down: the route answers the same request as it answers any other.
             self._run_asgi(cycle)
             return
-        elapsed = time.perf_counter() - started
-        node.metrics.observe_search(name, elapsed)
         self._send_json(cycle, payload)
-        node.metrics.observe_http(SEARCH_ROUTE, "POST", 200, elapsed)
+        assert self.state.search_paths is not None  # set with the service
+        self.state.search_paths.fast.inc()
+        metrics.observe_http(SEARCH_ROUTE, "POST", 200, time.perf_counter() - done.started)
 
     def _send_json(self, cycle: RequestResponseCycle, payload: bytes) -> None:
         """What ``RequestResponseCycle.send`` writes for a 200 with a JSON body."""
@@ -156,6 +169,23 @@ class NodeHttpProtocol(HttpToolsProtocol):
         super()._start_asgi_task(cycle, self.app)
 
 
-def node_http_protocol(state: ServingState) -> type[NodeHttpProtocol]:
-    """The protocol class for one server, bound to its serving state."""
-    return type("BoundNodeHttpProtocol", (NodeHttpProtocol,), {"state": state})
+def _stack_still_known(served: Any, node_app: Any) -> bool:
+    """Checked once the app has started: is uvicorn serving the app checked at start-up?"""
+    from ruvstream.api.http_mode import unknown_stack  # http_mode imports this module
+
+    if served is not node_app:
+        reason: str | None = f"uvicorn wraps the app in {type(served).__name__}"
+    else:
+        reason = unknown_stack(node_app)
+    if reason is not None:
+        log.warning("the fast HTTP path is off: %s", reason)
+    return reason is None
+
+
+def node_http_protocol(app: Any) -> type[NodeHttpProtocol]:
+    """The protocol class for one server, bound to its app and serving state.
+
+    Call it through ``http_mode.http_protocol_for``, which checks the app first.
+    """
+    bound = {"state": app.state.serving, "node_app": app}
+    return type("BoundNodeHttpProtocol", (NodeHttpProtocol,), bound)

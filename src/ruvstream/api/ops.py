@@ -15,6 +15,8 @@ from ruvstream import __version__
 from ruvstream.api.errors import json_response
 from ruvstream.api.openapi import OPENAPI
 from ruvstream.api.state import ServingState
+from ruvstream.error_map import http_error
+from ruvstream.errors import UnavailableError
 
 __all__ = ["routes"]
 
@@ -76,7 +78,9 @@ async def ready(request: Request) -> Response:
     reason = (
         "loading" if state.node is None else "draining" if state.draining else "connection limit"
     )
-    return json_response({"ready": False, "reason": reason}, 503, {"Retry-After": "1"})
+    # Not ready is an unavailable node: the error table gives status and Retry-After.
+    refused = http_error(UnavailableError(f"not ready: {reason}", retry_after=1.0))
+    return json_response({"ready": False, "reason": reason}, refused.status, dict(refused.headers))
 
 
 async def metrics(request: Request) -> Response:

@@ -1,4 +1,10 @@
-"""REST routes of /v1: collections, records, search (JSON or SSE), subscriptions."""
+"""REST routes of /v1: decode the request, call the service, encode its answer.
+
+Collections, records, search (JSON or SSE), batch search and SSE
+subscriptions. Every check, replay and answer shape is the service layer's
+(``ruvstream.service``); what stays here is HTTP: paths, headers, bodies,
+statuses.
+"""
 
 from __future__ import annotations
 
@@ -11,31 +17,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ruvstream.api import sse
-from ruvstream.api.codec import (
-    hit_json,
-    parse_ids,
-    parse_json,
-    parse_raw_records,
-    parse_records,
-    parse_search,
-    parse_subscription,
-    search_answer,
-)
+from ruvstream.api.codec import packed_ids, parse_json
 from ruvstream.api.errors import error_response, json_response
 from ruvstream.api.state import ServingState
-from ruvstream.core.spec import CollectionSpec, validate_collection_name
-from ruvstream.engine.node import Node
-from ruvstream.errors import (
-    InvalidParameterError,
-    PayloadTooLargeError,
-    RecordNotFoundError,
-    RuvstreamError,
-)
+from ruvstream.errors import InvalidParameterError, PayloadTooLargeError, RuvstreamError
+from ruvstream.service import NodeService, WriteAnswer
 
 __all__ = ["routes"]
 
 Handler = Callable[[Request], Awaitable[Response]]
-MAX_BATCH_QUERIES = 1000
 UNFOLLOWED_TTL_SECONDS = 60.0
 """A subscription created over REST closes if no event stream opens it by then."""
 
@@ -45,8 +35,8 @@ def _state(request: Request) -> ServingState:
     return state
 
 
-def _node(request: Request) -> Node:
-    return _state(request).require_node()
+def _service(request: Request) -> NodeService:
+    return _state(request).require_service()
 
 
 def endpoint(handler: Handler) -> Handler:
@@ -93,154 +83,96 @@ def _key(request: Request) -> str:
     return key
 
 
-def _replayed(node: Node, collection: str, key: str) -> Response | None:
-    """The answer to a write already applied under this idempotency key."""
-    previous = node.idempotency.get(collection, key)
-    if previous is None:
-        return None
-    body = {**previous, "duplicate": True}
-    if collection in node.catalog.collections:
-        body["version"] = node.catalog.collections[collection].change_count
-    return json_response(body, headers={"Idempotent-Replayed": "true"})
+def _written(answer: WriteAnswer, status: int = 200) -> Response:
+    """A write's answer; a replay answers 200 and says so in ``Idempotent-Replayed``."""
+    if answer.replayed:
+        return json_response(answer.body, headers={"Idempotent-Replayed": "true"})
+    return json_response(answer.body, status)
 
 
 # -- collections --------------------------------------------------------------
 @endpoint
 async def put_collection(request: Request) -> Response:
-    node = _node(request)
-    name = validate_collection_name(request.path_params["name"])
-    key = _key(request)
-    if (replay := _replayed(node, name, key)) is not None:
-        return replay
-    spec = CollectionSpec.from_request(await read_json(request))
-    return json_response(await node.create_collection(name, spec, key), 201)
+    service, key = _service(request), _key(request)
+    body = await read_json(request)
+    return _written(await service.create_collection(request.path_params["name"], body, key), 201)
 
 
 @endpoint
 async def list_collections(request: Request) -> Response:
-    node = _node(request)
-    return json_response({"collections": [node.info(n) for n in sorted(node.catalog.collections)]})
+    return json_response(_service(request).list_collections())
 
 
 @endpoint
 async def get_collection(request: Request) -> Response:
-    return json_response(_node(request).info(request.path_params["name"]))
+    return json_response(_service(request).collection_info(request.path_params["name"]))
 
 
 @endpoint
 async def delete_collection(request: Request) -> Response:
-    node = _node(request)
-    name = request.path_params["name"]
-    key = _key(request)
-    if (replay := _replayed(node, name, key)) is not None:
-        return replay
-    await node.drop_collection(name, key)
-    return json_response({"deleted": True})
+    service, key = _service(request), _key(request)
+    return _written(await service.drop_collection(request.path_params["name"], key))
 
 
 # -- records ------------------------------------------------------------------------
 @endpoint
 async def upsert_records(request: Request) -> Response:
-    node = _node(request)
-    name = request.path_params["name"]
-    collection = node.collection(name)
-    key = _key(request)
-    if (replay := _replayed(node, name, key)) is not None:
-        return replay
+    service, name, key = _service(request), request.path_params["name"], _key(request)
     raw = await read_body(request)
     if request.headers.get("content-type", "").startswith("application/octet-stream"):
-        records = parse_raw_records(raw, request.headers.get("x-ids"), collection.spec)
-    else:
-        records = parse_records(parse_json(raw), collection.spec)
-    await node.upsert(name, records, key)
-    return json_response({"upserted": len(records), "version": collection.change_count})
+        ids = packed_ids(request.headers.get("x-ids"))
+        return _written(await service.upsert_packed(name, ids, raw, key))
+    return _written(await service.upsert(name, parse_json(raw), key))
 
 
 @endpoint
 async def get_record(request: Request) -> Response:
-    node = _node(request)
     name, record_id = request.path_params["name"], request.path_params["id"]
-    record = node.collection(name).get(record_id)
-    if record is None:
-        raise RecordNotFoundError(
-            f"no record {record_id!r} in {name!r}", collection=name, id=record_id
-        )
-    return json_response(
-        {"id": record.id, "vector": record.vector.tolist(), "metadata": record.metadata}
-    )
-
-
-async def _delete_ids(request: Request, ids: list[str]) -> Response:
-    node = _node(request)
-    name = request.path_params["name"]
-    collection = node.collection(name)
-    key = _key(request)
-    if (replay := _replayed(node, name, key)) is not None:
-        return replay
-    outcome = await node.delete(name, ids, key)
-    return json_response({"deleted": len(outcome.deleted), "version": collection.change_count})
+    return json_response(_service(request).get_record(name, record_id))
 
 
 @endpoint
 async def delete_record(request: Request) -> Response:
-    return await _delete_ids(request, [request.path_params["id"]])
+    service, key = _service(request), _key(request)
+    name, record_id = request.path_params["name"], request.path_params["id"]
+    return _written(await service.delete_record(name, record_id, key))
 
 
 @endpoint
 async def delete_records(request: Request) -> Response:
-    _node(request).collection(request.path_params["name"])
-    return await _delete_ids(request, parse_ids(await read_json(request)))
+    service, key = _service(request), _key(request)
+    body = await read_json(request)
+    return _written(await service.delete(request.path_params["name"], body, key))
 
 
 # -- search ---------------------------------------------------------------------
 @endpoint
 async def search(request: Request) -> Response:
-    node = _node(request)
-    name = request.path_params["name"]
-    collection = node.collection(name)
-    search_request = parse_search(await read_json(request), collection.spec)
+    state = _state(request)
+    if state.search_paths is not None:
+        state.search_paths.standard.inc()
+    service, name = state.require_service(), request.path_params["name"]
+    query = await read_json(request)
     if "text/event-stream" in request.headers.get("accept", ""):
-        return sse.search_stream(node, name, search_request)
-    hits = await node.search(name, search_request)
-    return json_response(search_answer(hits, collection.change_count))
+        return sse.search_stream(service, name, service.search_request(name, query))
+    return json_response(await service.search(name, query))
 
 
 @endpoint
 async def search_batch(request: Request) -> Response:
-    node = _node(request)
-    name = request.path_params["name"]
-    collection = node.collection(name)
-    queries = (await read_json(request)).get("queries")
-    if not isinstance(queries, list) or not queries or len(queries) > MAX_BATCH_QUERIES:
-        raise InvalidParameterError(
-            f"queries must be a list of 1 to {MAX_BATCH_QUERIES} searches", field="queries"
-        )
-    requests = []
-    for query in queries:
-        if not isinstance(query, dict):
-            raise InvalidParameterError("each query must be an object", field="queries")
-        requests.append(parse_search(query, collection.spec))
-    results = await asyncio.gather(*(node.search(name, r) for r in requests))
-    return json_response(
-        {
-            "results": [{"hits": [hit_json(h) for h in hits]} for hits in results],
-            "version": collection.change_count,
-        }
-    )
+    service, name = _service(request), request.path_params["name"]
+    return json_response(await service.search_batch(name, await read_json(request)))
 
 
 # -- subscriptions over SSE ---------------------------------------------------------
 @endpoint
 async def create_subscription(request: Request) -> Response:
-    node = _node(request)
-    name = request.path_params["name"]
-    collection = node.collection(name)
-    query, min_score = parse_subscription(await read_json(request), collection.spec)
-    sub = await node.subscribe(name, query, min_score)
+    service, name = _service(request), request.path_params["name"]
+    sub = await service.subscribe(name, await read_json(request))
 
     def expire_unfollowed() -> None:
         if not sub.followed:
-            node.subscriptions.close(sub.id, "never followed")
+            service.unsubscribe(sub.id, "never followed")
 
     asyncio.get_running_loop().call_later(UNFOLLOWED_TTL_SECONDS, expire_unfollowed)
     events = f"/v1/subscriptions/{sub.id}/events"
@@ -250,16 +182,15 @@ async def create_subscription(request: Request) -> Response:
 @endpoint
 async def subscription_events(request: Request) -> Response:
     state = _state(request)
-    node = state.require_node()
-    sub = node.subscriptions.get(request.path_params["id"])
-    return sse.subscription_stream(state, node, sub)
+    service = state.require_service()
+    return sse.subscription_stream(state, service, service.subscription(request.path_params["id"]))
 
 
 @endpoint
 async def delete_subscription(request: Request) -> Response:
-    node = _node(request)
-    node.subscriptions.get(request.path_params["id"])
-    node.subscriptions.close(request.path_params["id"], "deleted")
+    service, sub_id = _service(request), request.path_params["id"]
+    service.subscription(sub_id)  # unknown ids answer 404
+    service.unsubscribe(sub_id, "deleted")
     return json_response({"deleted": True})
 
 

@@ -18,7 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from ruvstream.api.app import create_app
-from ruvstream.api.http_protocol import node_http_protocol
+from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
 from ruvstream.config import Settings
 
@@ -82,7 +82,7 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         ws_per_message_deflate=False,
         # A node never looks at client addresses, so it skips the proxy-header layer.
         proxy_headers=False,
-        http=node_http_protocol(state),
+        http=http_protocol_for(settings.server.http, app),
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,

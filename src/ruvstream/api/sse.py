@@ -15,12 +15,11 @@ from typing import Any
 import orjson
 from starlette.responses import StreamingResponse
 
-from ruvstream.api.codec import hit_json
-from ruvstream.api.errors import as_ruvstream_error
 from ruvstream.api.state import ServingState
-from ruvstream.engine.collection import SearchRequest
-from ruvstream.engine.node import Node
-from ruvstream.engine.subscriptions import Subscription
+from ruvstream.engine import SearchRequest, Subscription
+from ruvstream.error_map import as_ruvstream_error
+from ruvstream.service import NodeService
+from ruvstream.service.answers import hit_json
 
 __all__ = ["HEARTBEAT_SECONDS", "event", "search_stream", "subscription_stream"]
 
@@ -32,30 +31,32 @@ def event(name: str, data: Any) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-def search_stream(node: Node, name: str, request: SearchRequest) -> StreamingResponse:
+def search_stream(service: NodeService, name: str, request: SearchRequest) -> StreamingResponse:
+    """A checked search, started when the stream starts: hit events, then done."""
+
     async def events() -> AsyncIterator[bytes]:
         try:
-            hits = await node.search(name, request)
+            pending = service.submit_search(name, request)
+            await pending.future
+            hits = pending.hits()
         except Exception as exc:
             yield event("error", as_ruvstream_error(exc).to_payload())
             return
         for rank, hit in enumerate(hits):
             yield event("hit", {**hit_json(hit), "rank": rank})
-        version = (
-            node.catalog.collections[name].change_count
-            if (name in node.catalog.collections)
-            else None
-        )
-        yield event("done", {"count": len(hits), "version": version})
+        yield event("done", {"count": len(hits), "version": service.version(name)})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=_HEADERS)
 
 
-def subscription_stream(state: ServingState, node: Node, sub: Subscription) -> StreamingResponse:
+def subscription_stream(
+    state: ServingState, service: NodeService, sub: Subscription
+) -> StreamingResponse:
     sub.followed = True
+    metrics = service.metrics
 
     async def events() -> AsyncIterator[bytes]:
-        node.metrics.streams.labels("sse_subscription").inc()
+        metrics.streams.labels("sse_subscription").inc()
         stop = asyncio.ensure_future(state.stop_streams.wait())
         try:
             yield event("subscribed", {"subscription": sub.id, "collection": sub.collection})
@@ -87,7 +88,7 @@ def subscription_stream(state: ServingState, node: Node, sub: Subscription) -> S
                 )
         finally:
             stop.cancel()
-            node.subscriptions.close(sub.id, "stream closed")
-            node.metrics.streams.labels("sse_subscription").dec()
+            service.unsubscribe(sub.id, "stream closed")
+            metrics.streams.labels("sse_subscription").dec()
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=_HEADERS)

@@ -6,9 +6,11 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ruvstream.api.search_paths import SearchPaths
 from ruvstream.config import Settings
 from ruvstream.engine.node import Node
 from ruvstream.errors import UnavailableError
+from ruvstream.service import NodeService
 
 __all__ = ["Closable", "ServingState"]
 
@@ -26,6 +28,9 @@ class Closable(Protocol):
 class ServingState:
     settings: Settings
     node: Node | None = None
+    service: NodeService | None = None
+    """The node's use cases, once the node is open: what every transport calls."""
+    search_paths: SearchPaths | None = None
     draining: bool = False
     active: int = 0
     """Requests in progress plus open WebSockets: what the connection limit counts."""
@@ -44,6 +49,11 @@ class ServingState:
         if self.node is None:
             raise UnavailableError("the node is still loading", retry_after=1.0)
         return self.node
+
+    def require_service(self) -> NodeService:
+        if self.service is None:
+            raise UnavailableError("the node is still loading", retry_after=1.0)
+        return self.service
 
     async def drain(self) -> None:
         """Refuse new work, end streams, close WebSockets with 1001."""

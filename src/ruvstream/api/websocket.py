@@ -14,25 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ruvstream.api.codec import (
-    parse_ids,
-    parse_json,
-    parse_records,
-    parse_search,
-    parse_subscription,
-    search_answer,
-)
-from ruvstream.api.errors import error_frame
+from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
-from ruvstream.engine.collection import FoundSlots
-from ruvstream.engine.node import Node
-from ruvstream.engine.subscriptions import Subscription
+from ruvstream.engine import Subscription
+from ruvstream.error_map import CLOSE_GOING_AWAY, error_frame
 from ruvstream.errors import (
     InvalidParameterError,
     RateLimitedError,
@@ -41,6 +31,7 @@ from ruvstream.errors import (
     UnavailableError,
     UnknownOperationError,
 )
+from ruvstream.service import NodeService, PendingSearch
 
 __all__ = ["WebSocketSession", "websocket_endpoint"]
 
@@ -50,10 +41,11 @@ _CLOSE = object()
 
 
 class WebSocketSession:
-    def __init__(self, websocket: WebSocket, state: ServingState, node: Node) -> None:
+    def __init__(self, websocket: WebSocket, state: ServingState, service: NodeService) -> None:
         self.ws = websocket
         self.state = state
-        self.node = node
+        self.service = service
+        self.metrics = service.metrics
         self.limit = state.settings.limits.max_inflight_per_connection
         self.outbox: asyncio.Queue[bytes | object] = asyncio.Queue()
         self.tasks: set[asyncio.Future[Any]] = set()
@@ -68,7 +60,7 @@ class WebSocketSession:
             await self._read_loop()
         finally:
             for sub, pump in self.subscriptions.values():
-                self.node.subscriptions.close(sub.id, "socket closed")
+                self.service.unsubscribe(sub.id, "socket closed")
                 pump.cancel()
             for task in list(self.tasks):
                 task.cancel()
@@ -86,7 +78,7 @@ class WebSocketSession:
             await asyncio.wait(list(self.tasks), timeout=self.state.settings.server.drain_seconds)
         self.outbox.put_nowait(_CLOSE)
         with contextlib.suppress(RuntimeError):  # the peer may have closed already
-            await self.ws.close(code=1001, reason="server shutting down")
+            await self.ws.close(code=CLOSE_GOING_AWAY, reason="server shutting down")
 
     def send(self, frame: dict[str, Any]) -> None:
         self.outbox.put_nowait(orjson.dumps(frame, option=orjson.OPT_SERIALIZE_NUMPY))
@@ -135,7 +127,7 @@ class WebSocketSession:
                         ),
                     )
                 )
-                self.node.metrics.rejected.labels("inflight_per_connection").inc()
+                self.metrics.rejected.labels("inflight_per_connection").inc()
                 continue
             if frame.get("op") == "search":
                 self._start_search(request_id, frame)
@@ -145,32 +137,26 @@ class WebSocketSession:
             task.add_done_callback(self.tasks.discard)
 
     def _start_search(self, request_id: Any, frame: dict[str, Any]) -> None:
-        node = self.node
         try:
-            name = _collection_name(frame)
-            collection = node.collection(name)
-            pending = node.submit_search(name, parse_search(frame, collection.spec))
+            pending = self.service.start_search(_collection_name(frame), frame)
         except Exception as exc:
-            node.metrics.ws_frames.labels("search", "error").inc()
+            self.metrics.ws_frames.labels("search", "error").inc()
             self.send(error_frame(request_id, exc))
             return
-        self.tasks.add(pending)
-        started = time.perf_counter()
+        self.tasks.add(pending.future)
 
-        def reply_when_done(done: asyncio.Future[FoundSlots]) -> None:
-            self.tasks.discard(done)
+        def reply_when_done(done: PendingSearch) -> None:
+            self.tasks.discard(done.future)
             if done.cancelled():
                 return
-            if (exc := done.exception()) is not None:
+            try:
+                reply, outcome = {"id": request_id, "type": "result", **done.answer()}, "ok"
+            except Exception as exc:
                 reply, outcome = error_frame(request_id, exc), "error"
-            else:
-                node.metrics.observe_search(name, time.perf_counter() - started)
-                answer = search_answer(done.result().hits(), collection.change_count)
-                reply, outcome = {"id": request_id, "type": "result", **answer}, "ok"
-            node.metrics.ws_frames.labels("search", outcome).inc()
+            self.metrics.ws_frames.labels("search", outcome).inc()
             self.send(reply)
 
-        pending.add_done_callback(reply_when_done)
+        pending.then(reply_when_done)
 
     async def _handle(self, request_id: Any, frame: dict[str, Any]) -> None:
         op = frame.get("op")
@@ -180,12 +166,11 @@ class WebSocketSession:
         except Exception as exc:
             reply = error_frame(request_id, exc)
             outcome = "error"
-        self.node.metrics.ws_frames.labels(op if op in OPS else "unknown", outcome).inc()
+        self.metrics.ws_frames.labels(op if op in OPS else "unknown", outcome).inc()
         self.send(reply)
 
     async def _dispatch(self, request_id: Any, op: Any, frame: dict[str, Any]) -> dict[str, Any]:
         """Every op but search, which ``_start_search`` answers without a task."""
-        node = self.node
         if op == "ping":
             return {"id": request_id, "type": "pong"}
         if op == "unsubscribe":
@@ -193,47 +178,24 @@ class WebSocketSession:
         if op not in OPS:
             raise UnknownOperationError(f"unknown op {op!r}; ops are {list(OPS)}", op=op)
         name = _collection_name(frame)
-        collection = node.collection(name)
         key = str(frame.get("idempotency_key") or "")
-        if op in ("upsert", "delete") and (done := node.idempotency.get(name, key)):
-            return {
-                "id": request_id,
-                "type": "result",
-                **done,
-                "duplicate": True,
-                "version": collection.change_count,
-            }
         if op == "upsert":
-            records = parse_records(frame, collection.spec)
-            await node.upsert(name, records, key)
-            return {
-                "id": request_id,
-                "type": "result",
-                "upserted": len(records),
-                "version": collection.change_count,
-            }
-        if op == "delete":
-            outcome = await node.delete(name, parse_ids(frame), key)
-            return {
-                "id": request_id,
-                "type": "result",
-                "deleted": len(outcome.deleted),
-                "version": collection.change_count,
-            }
-        return await self._subscribe(request_id, name, frame)
+            written = await self.service.upsert(name, frame, key)
+        elif op == "delete":
+            written = await self.service.delete(name, frame, key)
+        else:
+            return await self._subscribe(request_id, name, frame)
+        return {"id": request_id, "type": "result", **written.body}
 
     async def _subscribe(self, request_id: Any, name: str, frame: dict[str, Any]) -> dict[str, Any]:
-        node = self.node
-        collection = node.collection(name)
-        query, min_score = parse_subscription(frame, collection.spec)
-        sub = await node.subscribe(name, query, min_score)
+        sub = await self.service.subscribe(name, frame)
         sub.followed = True
         pump = asyncio.create_task(self._pump(request_id, sub))
         self.subscriptions[sub.id] = (sub, pump)
         return {"id": request_id, "type": "subscribed", "subscription": sub.id}
 
     async def _pump(self, request_id: Any, sub: Subscription) -> None:
-        self.node.metrics.streams.labels("ws_subscription").inc()
+        self.metrics.streams.labels("ws_subscription").inc()
         try:
             while (match := await sub.next()) is not None:
                 self.send(
@@ -258,7 +220,7 @@ class WebSocketSession:
                     }
                 )
         finally:
-            self.node.metrics.streams.labels("ws_subscription").dec()
+            self.metrics.streams.labels("ws_subscription").dec()
 
     def _unsubscribe(self, request_id: Any, frame: dict[str, Any]) -> dict[str, Any]:
         sub_id = frame.get("subscription")
@@ -267,7 +229,7 @@ class WebSocketSession:
                 f"no subscription {sub_id!r} on this socket", subscription=sub_id
             )
         self.subscriptions.pop(sub_id)
-        self.node.subscriptions.close(sub_id, "unsubscribed")
+        self.service.unsubscribe(sub_id, "unsubscribed")
         return {"id": request_id, "type": "unsubscribed", "subscription": sub_id}
 
 
@@ -280,12 +242,12 @@ def _collection_name(frame: dict[str, Any]) -> str:
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     state: ServingState = websocket.app.state.serving
-    node = state.require_node()
-    session = WebSocketSession(websocket, state, node)
+    service = state.require_service()
+    session = WebSocketSession(websocket, state, service)
     state.sessions.add(session)
-    node.metrics.streams.labels("websocket").inc()
+    service.metrics.streams.labels("websocket").inc()
     try:
         await session.run()
     finally:
         state.sessions.discard(session)
-        node.metrics.streams.labels("websocket").dec()
+        service.metrics.streams.labels("websocket").dec()

@@ -40,6 +40,16 @@ _SUBCOMMANDS = {
 }
 
 
+def _check_http(ctx: click.Context, param: click.Parameter, mode: str) -> str:
+    """Refuse ``--http fast`` up front, in one line, when uvicorn cannot run it."""
+    if mode == "fast":
+        from ruvstream.api.http_mode import fast_path_unavailable
+
+        if (reason := fast_path_unavailable()) is not None:
+            raise click.ClickException(f"--http fast cannot run: {reason}")
+    return mode
+
+
 def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
     options = [
         click.option(
@@ -49,6 +59,15 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
         ),
         click.option("--host", default="127.0.0.1", show_default=True),
+        click.option(
+            "--http",
+            type=click.Choice(["auto", "fast", "standard"]),
+            default="auto",
+            show_default=True,
+            callback=_check_http,
+            help="fast: the node's HTTP protocol with its search shortcut; standard: "
+            "uvicorn's own; auto: fast when the installed uvicorn allows it.",
+        ),
         click.option(
             "--port",
             type=int,
@@ -146,6 +165,7 @@ def settings_from_options(**o: object) -> Settings:
             port=int(o["port"]),  # type: ignore[call-overload]
             port_file=o["port_file"],  # type: ignore[arg-type]
             drain_seconds=float(o["drain_seconds"]),  # type: ignore[arg-type]
+            http=str(o["http"]),
         ),
         node=node,
         storage=StorageSettings(

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import IO
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
+
+from ruvstream.error_map import http_error
+from ruvstream.errors import UnavailableError
 
 __all__ = ["routes"]
 
@@ -34,7 +37,10 @@ def _archive(directory: Path) -> IO[bytes]:
 async def snapshot(request: Request) -> Response:
     node = getattr(request.app.state, "node", None)
     if node is None:
-        return JSONResponse({"code": "unavailable", "message": "node is loading"}, 503)
+        refused = http_error(UnavailableError("node is loading", retry_after=1.0))
+        return Response(
+            refused.body, refused.status, dict(refused.headers), media_type=refused.media_type
+        )
     loop = asyncio.get_running_loop()
     path: Path = await node.snapshot()
     spool = await loop.run_in_executor(None, _archive, path)

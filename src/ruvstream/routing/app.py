@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
+from ruvstream.error_map import close_code
 from ruvstream.errors import RuvstreamError
 
 from .config import RouterSettings
@@ -53,9 +54,7 @@ class RouterApp:
         except RuvstreamError as exc:
             if scope["type"] == "websocket":
                 await receive()
-                await send(
-                    {"type": "websocket.close", "code": 1008 if exc.status in (401, 429) else 1013}
-                )
+                await send({"type": "websocket.close", "code": close_code(exc)})
             else:
                 await send_error(send, exc)
             return

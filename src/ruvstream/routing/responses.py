@@ -1,27 +1,23 @@
-"""Error answers the router writes itself, in the API's error shape."""
+"""Error answers the router writes itself, as the error table writes them for the node."""
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import Send
 
+from ruvstream.error_map import http_error
 from ruvstream.errors import RuvstreamError
-
-from .router import retry_after_header
 
 __all__ = ["send_error"]
 
 
 async def send_error(send: Send, exc: RuvstreamError, extra: dict[str, str] | None = None) -> None:
-    """``{"error": {...}}`` with the error's status; 429/503 carry ``Retry-After``."""
-    body = orjson.dumps({"error": exc.to_payload()})
+    """``{"error": {...}}`` with the error's status and ``Retry-After`` (see ``error_map``)."""
+    answer = http_error(exc)
     headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
+        (b"content-type", answer.media_type.encode()),
+        (b"content-length", str(len(answer.body)).encode()),
     ]
-    if exc.status in (429, 503):
-        headers.append((b"retry-after", retry_after_header(exc.retry_after).encode()))
-    for name, value in (extra or {}).items():
+    for name, value in (*answer.headers, *(extra or {}).items()):
         headers.append((name.encode(), value.encode()))
-    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})

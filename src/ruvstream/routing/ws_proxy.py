@@ -22,12 +22,13 @@ from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from ruvstream.error_map import CLOSE_NORMAL, CLOSE_TRY_AGAIN_LATER, error_frame
+from ruvstream.errors import UnavailableError
+
 from .node import Node
 from .router import Caller, Router
 
 __all__ = ["relay_websocket"]
-
-_TRY_AGAIN_LATER = 1013
 
 
 class _ClientGone(Exception):
@@ -112,7 +113,7 @@ async def _pump(receive: Receive, send: Send, upstream: ClientConnection) -> boo
 
 def _graceful(upstream: ClientConnection) -> bool:
     """The node closed on purpose (shutdown 1001 or normal 1000) rather than dying."""
-    return upstream.close_code in (1000,)
+    return upstream.close_code in (CLOSE_NORMAL,)
 
 
 async def relay_websocket(
@@ -126,7 +127,7 @@ async def relay_websocket(
     tried: set[str] = set()
     placed = await _connect(router, caller, path, tried)
     if placed is None:
-        await send({"type": "websocket.close", "code": _TRY_AGAIN_LATER})
+        await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
         return
     await send({"type": "websocket.accept"})
     router.metrics.requests.labels(placed[0].region, "websocket", "1xx").inc()
@@ -145,22 +146,19 @@ async def relay_websocket(
             await send({"type": "websocket.close", "code": 1012})
             return
         if _graceful(upstream):
-            await send({"type": "websocket.close", "code": upstream.close_code or 1000})
+            await send({"type": "websocket.close", "code": upstream.close_code or CLOSE_NORMAL})
             return
         router.record(node, False, 0.0)
         tried = {node.name}
         placed = await _connect(router, caller, path, tried)
         if placed is not None:
             router.metrics.failovers.inc()
-            notice = {
-                "id": None,
-                "type": "error",
-                "error": {
-                    "code": "unavailable",
-                    "message": "the node serving this session failed; requests in flight were "
-                    "lost and subscriptions must be made again",
-                    "details": {"moved_from": node.name, "moved_to": placed[0].name},
-                },
-            }
-            await send({"type": "websocket.send", "text": orjson.dumps(notice).decode()})
-    await send({"type": "websocket.close", "code": _TRY_AGAIN_LATER})
+            moved = UnavailableError(
+                "the node serving this session failed; requests in flight were "
+                "lost and subscriptions must be made again",
+                moved_from=node.name,
+                moved_to=placed[0].name,
+            )
+            notice = orjson.dumps(error_frame(None, moved)).decode()
+            await send({"type": "websocket.send", "text": notice})
+    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})

@@ -1,0 +1,27 @@
+"""Which HTTP path answered each search: the fast protocol or the ASGI route.
+
+``ruvstream_http_search_path_total{path="fast"}`` counts searches the node
+HTTP protocol answered itself; ``path="standard"`` counts those the search
+route answered (every one under ``--http standard``, and under fast the
+ones the shortcut passes on: SSE, large or chunked bodies, errors). A fast
+node whose fast count stays at zero is not taking the shortcut.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+__all__ = ["SearchPaths"]
+
+
+class SearchPaths:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        counter = Counter(
+            "ruvstream_http_search_path",
+            "HTTP searches by the path that answered them (fast protocol or ASGI route)",
+            ["path"],
+            registry=registry,
+        )
+        # Both children exist from the start, so a path that never served shows 0.
+        self.fast = counter.labels("fast")
+        self.standard = counter.labels("standard")
