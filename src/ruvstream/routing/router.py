@@ -10,7 +10,6 @@ that spends the cheapest refusal first: unknown key (401), shedding by tier
 from __future__ import annotations
 
 import contextlib
-import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -196,7 +195,3 @@ def _upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
         timeout=timeout,
         skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
     )
-
-
-def retry_after_header(seconds: float | None) -> str:
-    return str(max(1, math.ceil(seconds or 1.0)))
