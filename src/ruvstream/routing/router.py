@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from ruvstream.client.retry import RetryBudget
 from ruvstream.core.clock import Clock, SystemClock
+from ruvstream.core.retry import RetryBudget
 from ruvstream.errors import RateLimitedError, UnauthorizedError, UnavailableError
 
 from .affinity import SubscriptionAffinity
