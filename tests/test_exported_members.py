@@ -17,6 +17,8 @@ PACKAGES = [
     "ruvstream.api",
     "ruvstream.cli",
     "ruvstream.testing",
+    "ruvstream.devstack",
+    "ruvstream.serving",
     "ruvstream.client",
 ]
 

@@ -32,7 +32,7 @@ _LIMITS = LimitSettings()
 _SUBCOMMANDS = {
     "router": "ruvstream.routing.cli:router",
     "bench": "ruvstream.bench.cli:bench",
-    "cluster": "ruvstream.replication.cli:cluster",
+    "cluster": "ruvstream.devstack.cli:cluster",
     "client": "ruvstream.client.cli:client",
 }
 

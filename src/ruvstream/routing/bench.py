@@ -28,8 +28,7 @@ import aiohttp
 import numpy as np
 import orjson
 
-from ruvstream.testing.router import RouterProcess
-from ruvstream.testing.server import running_node
+from ruvstream.devstack import RouterProcess, running_node
 
 __all__ = ["main"]
 
