@@ -1,4 +1,8 @@
-"""``ruvstream bench``: run, list, report, compare, peers.
+"""``ruvstream bench``: run, list, report, compare; peers, node, router, replication.
+
+``run`` drives a scenario of the library; ``peers`` compares engines;
+``node``, ``router`` and ``replication`` are the focused benchmarks of one
+process kind (served/raw, added latency, replication lag).
 
 ``run`` exits 0 when the scenario's SLA holds and 99 when it does not (the
 k6 convention, so CI can gate on it); 2 for a scenario that cannot run here.
@@ -20,7 +24,10 @@ from rich.table import Table
 from ruvstream.bench import analysis, report
 from ruvstream.bench.deployment import RegionalDeployment
 from ruvstream.bench.loadgen import LoadResult
+from ruvstream.bench.node_vs_raw import node_benchmark
 from ruvstream.bench.peers_cli import peers
+from ruvstream.bench.replication_lag import replication_benchmark
+from ruvstream.bench.router_overhead import router_benchmark
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
 from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape
 from ruvstream.bench.target import spawned_node
@@ -292,3 +299,6 @@ def compare_command(a: Path, b: Path, as_json: bool) -> None:
 
 
 bench.add_command(peers)
+bench.add_command(node_benchmark)
+bench.add_command(router_benchmark)
+bench.add_command(replication_benchmark)
