@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ruvstream.bench.cli import bench
 from ruvstream.bench.report import FILES
+from ruvstream.bench.scenarios import SCENARIOS
 from ruvstream.testing import NodeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,6 +87,19 @@ def test_list_and_refused_scenario(node: NodeProcess, tmp_path: Path) -> None:
     assert listing.exit_code == 0 and "black_friday" in listing.output
     refused = runner.invoke(bench, ["run", "world_cup", "--url", node.url, "--out", str(tmp_path)])
     assert refused.exit_code == 2
+
+
+def test_the_list_is_readable_at_80_columns() -> None:
+    listing = CliRunner().invoke(bench, ["list"], env={"COLUMNS": "80"})
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in listing.output  # nothing cut to a stub
+    for scenario in SCENARIOS.values():
+        row = next(line for line in lines if line.startswith(scenario.name + " "))
+        assert f"{scenario.sla.p99_ms:.0f} ms" in row and scenario.protocol in row.split()
+        assert any(scenario.title in line for line in lines)
+        assert all(need in listing.output for need in scenario.requires)
 
 
 @pytest.mark.browser
