@@ -130,6 +130,15 @@ def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Pat
                 ".map(p => p.getAttribute('d').length)])",
             )
             cards = page.inner_text("#cards")
+            titles = page.eval_on_selector_all(
+                "svg.chart",
+                "els => Object.fromEntries(els.map(e => [e.id, Object.fromEntries("
+                "[...e.querySelectorAll('text.axis-title')]"
+                ".map(t => [t.dataset.axis, t.textContent]))]))",
+            )
+            server_axes = page.eval_on_selector_all(
+                "#chart-server path.line", "ps => ps.map(p => [p.dataset.name, p.dataset.axis])"
+            )
         finally:
             browser.close()
     assert problems == []
@@ -143,3 +152,10 @@ def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Pat
     for chart_id, lengths in charts:
         assert lengths and all(n > 10 for n in lengths), chart_id
     assert "p99" in cards and "recall" in cards
+    for chart_id, axis_titles in titles.items():  # every chart says what its axes measure
+        assert axis_titles["x"] == "time into the run (s)", chart_id
+        assert axis_titles["y"], chart_id
+    assert titles["chart-latency"]["y"] == "latency (ms)"
+    # CPU and memory each on an axis of its own unit, not RSS's range flattening CPU
+    assert dict(server_axes) == {"CPU %": "y", "RSS MB": "y2"}
+    assert titles["chart-server"]["y"].startswith("CPU") and "MB" in titles["chart-server"]["y2"]
