@@ -89,8 +89,8 @@ def test_serve_then_test_installs_both_sets_and_a_rerun_installs_nothing(repo: P
 def test_a_changed_pyproject_installs_the_set_again(repo: Path) -> None:
     (run,) = _bootstrap(repo, "dev")
     assert run.wait(timeout=60) == 0
-    later = (repo / "pyproject.toml").stat().st_mtime + 60
-    os.utime(repo / "pyproject.toml", (later, later))
+    later = (repo / ".venv" / ".ruvstream-installed-dev").stat().st_mtime + 60
+    os.utime(repo / "pyproject.toml", (later, later))  # edited after the install
     (run,) = _bootstrap(repo, "dev")
     assert run.wait(timeout=60) == 0
     assert _installs(repo).count("pip install -q -e .[dev]") == 2
