@@ -25,6 +25,7 @@ def test_collection_lifecycle(node: NodeProcess) -> None:
             "m": 8,
             "ef_construction": 200,
             "ef_search": 200,
+            "index": "hnsw",
             "count": 0,
             "version": 0,
             "memory_bytes": 0,

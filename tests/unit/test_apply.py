@@ -19,7 +19,7 @@ def state(catalog: Catalog) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for name, collection in catalog.collections.items():
         records = {}
-        for record_id in sorted(collection._slots):
+        for record_id in sorted(collection._store.slots):
             stored = collection.get(record_id)
             assert stored is not None
             records[record_id] = (stored.vector.tolist(), stored.metadata)

@@ -33,7 +33,7 @@ def test_searches_and_writes_go_on_while_the_graph_is_rebuilt() -> None:
     collection, vectors = _loaded()
     deleted = [f"r{i}" for i in range(N // 3)]
     collection.apply_delete(deleted, (100_000, "a"))  # a third dead: compaction starts
-    compactor = collection._compactor
+    compactor = collection._store.compactor
     assert compactor is not None and compactor.is_alive()
     for record_id in deleted:
         vectors.pop(record_id)
@@ -57,7 +57,7 @@ def test_searches_and_writes_go_on_while_the_graph_is_rebuilt() -> None:
         vectors.pop(record_id)
 
     collection.wait_for_compaction(timeout=60)
-    assert collection._index.size < N, "the rebuilt graph replaced the old one"
+    assert collection._store.index.size < N, "the rebuilt graph replaced the old one"
     assert collection.count == len(vectors)
     for record_id in [*added, *replaced, "r9000", f"r{N // 2}"]:
         stored = collection.get(record_id)
@@ -66,6 +66,6 @@ def test_searches_and_writes_go_on_while_the_graph_is_rebuilt() -> None:
         assert collection.search_many([_query(vectors[record_id])])[0][0].id == record_id
     for record_id in [*gone, deleted[0]]:
         assert collection.get(record_id) is None
-    live_ids = {i for i in collection._slot_ids if i is not None}
+    live_ids = {i for i in collection._store.slot_ids if i is not None}
     assert live_ids == set(vectors), "no lost or resurrected records"
-    assert collection._index.size - collection._index.removed == len(vectors)
+    assert collection._store.index.size - collection._store.index.removed == len(vectors)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import numpy as np
 import pytest
 
 from ruvstream.core.clock import ManualClock
 from ruvstream.core.hlc import LOGICAL_BITS, HybridLogicalClock, physical_ms
+from ruvstream.core.records import CollectionSpecData, OpKind, OpRecord, decode_op, encode_op
 from ruvstream.core.spec import MAX_DIM, CollectionSpec, validate_collection_name
 from ruvstream.core.vectors import as_matrix, as_vector, normalize_rows
 from ruvstream.errors import DimensionMismatchError, InvalidParameterError, InvalidVectorError
@@ -130,6 +132,28 @@ def test_spec_defaults_and_round_trip() -> None:
     assert (spec.metric, spec.m, spec.ef_construction, spec.ef_search) == ("cosine", 16, 200, 200)
     assert CollectionSpec.from_data(spec.to_data()) == spec
     assert CollectionSpec.from_request(spec.as_dict()) == spec
+    assert spec.index == "hnsw"
+
+
+def test_spec_index_is_chosen_by_name_and_survives_the_wire() -> None:
+    spec = CollectionSpec.from_request({"dim": 3, "index": "exact"})
+    assert spec.index == "exact" and spec.as_dict()["index"] == "exact"
+    assert CollectionSpec.from_data(spec.to_data()) == spec
+    op = OpRecord(1, "a", "c", OpKind.CREATE_COLLECTION, spec=spec.to_data())
+    decoded = decode_op(encode_op(op)).spec
+    assert decoded is not None and CollectionSpec.from_data(decoded) == spec
+
+
+def test_an_index_name_that_is_not_a_backend_is_refused_by_field() -> None:
+    with pytest.raises(InvalidParameterError, match=r"\['hnsw', 'exact'\]") as caught:
+        CollectionSpec.from_request({"dim": 3, "index": "annoy"})
+    assert caught.value.details["field"] == "index"
+
+
+def test_a_create_logged_before_the_index_field_decodes_as_hnsw() -> None:
+    old = {"dim": 3, "metric": "l2", "m": 8, "ef_construction": 32, "ef_search": 32}
+    data = msgspec.msgpack.decode(msgspec.msgpack.encode(old), type=CollectionSpecData)
+    assert CollectionSpec.from_data(data).index == "hnsw"
 
 
 @pytest.mark.parametrize(
@@ -146,6 +170,8 @@ def test_spec_defaults_and_round_trip() -> None:
         {"dim": 50, "ef_construction": 4},
         {"dim": 50, "ef_search": 0},
         {"dim": 50, "colour": "red"},
+        {"dim": 50, "index": "annoy"},
+        {"dim": 50, "index": ["exact"]},
     ],
 )
 def test_bad_specs_are_rejected(body: dict[str, Any]) -> None:

@@ -32,8 +32,9 @@ def test_a_repeated_filter_reuses_its_mask_and_sees_later_writes() -> None:
     request = _request({"even": True})
     first = collection.search_many([request])[0]
     assert isinstance(first, list) and {int(h.id) % 2 for h in first} == {0}
-    mask = collection._allowed(request.predicate, request.filter_key)  # type: ignore[arg-type]
-    assert collection._allowed(request.predicate, request.filter_key) is mask  # type: ignore[arg-type]
+    assert request.predicate is not None
+    mask = collection._store.allowed(request.predicate, request.filter_key)
+    assert collection._store.allowed(request.predicate, request.filter_key) is mask
     # A write that changes "even" for record 1: the cached mask must not hide it.
     collection.apply_upsert([RecordData("1", records[1].vector, {"even": True})], (3, "a"))
     after = collection.search_many([request])[0]
@@ -64,12 +65,12 @@ def test_cached_masks_match_fresh_ones_through_random_writes() -> None:
             collection.apply_upsert(records, (version, "a"))
         for request in requests:
             assert request.predicate is not None
-            cached = collection._allowed(request.predicate, request.filter_key)
-            fresh = collection._allowed(request.predicate, None)
-            live = collection._index.live
+            cached = collection._store.allowed(request.predicate, request.filter_key)
+            fresh = collection._store.allowed(request.predicate, None)
+            live = collection._store.index.live
             size = len(live)
             assert np.array_equal(cached[:size] & live, fresh[:size] & live), step
             hits = collection.search_many([request])[0]
             assert all(request.predicate(h.metadata) for h in hits)
-            expected = sum(request.predicate(m) for m in collection._metadata.values())
+            expected = sum(request.predicate(m) for m in collection._store.metadata.values())
             assert len(hits) == min(expected, request.k)

@@ -45,7 +45,7 @@ def test_ids_stay_right_across_a_compaction() -> None:
     before = [hit.id for hit in found.hits()]
     collection.apply_delete([f"r{i}" for i in range(1500)], (3, "a"))  # past the compaction share
     collection.wait_for_compaction(timeout=30)
-    assert collection._index.size == 1500, "the index was rebuilt with new slot numbers"
+    assert collection._store.index.size == 1500, "the index was rebuilt with new slot numbers"
     kept = [record_id for record_id in before if int(record_id[1:]) >= 1500]
     assert before[0] == "r2999" and len(kept) < len(before)
     assert [hit.id for hit in found.hits()] == kept

@@ -60,6 +60,7 @@ _SCHEMAS: dict[str, Any] = {
             "m": {"type": "integer"},
             "ef_construction": {"type": "integer"},
             "ef_search": {"type": "integer"},
+            "index": {"enum": ["hnsw", "exact"], "default": "hnsw"},
         },
     },
     "CollectionInfo": {

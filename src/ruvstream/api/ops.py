@@ -62,11 +62,10 @@ async def health(request: Request) -> Response:
         body["uptime_seconds"] = round(time.time() - node.started_at, 3)
         body["collections"] = len(node.catalog.collections)
         body["wal_seq"] = node.wal.last_seq
-        for report in node.health_reporters:
-            extra = report()
-            if extra.get("degraded"):
-                body["status"] = "degraded"
-            body.update(extra)
+        extra = node.health_reports()
+        if extra.get("degraded"):
+            body["status"] = "degraded"
+        body.update(extra)
     return json_response(body)
 
 

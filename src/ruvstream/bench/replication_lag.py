@@ -43,7 +43,7 @@ def _vectors(n: int) -> np.ndarray[Any, np.dtype[np.float32]]:
     return np.random.default_rng(7).standard_normal((n, DIM)).astype(np.float32)
 
 
-async def _open(base: Path, region: str, settings: ReplicationSettings) -> Replicator:
+async def _open(base: Path, region: str, settings: ReplicationSettings) -> Replicator[Node]:
     node = await Node.open(
         Settings(
             node=NodeSettings(region=region, node_id=f"bench-{region}"),

@@ -46,6 +46,7 @@ class CollectionSpecData(msgspec.Struct, frozen=True):
     m: int
     ef_construction: int
     ef_search: int
+    index: str = "hnsw"  # absent from ops logged before the index was a choice
 
 
 class OpRecord(msgspec.Struct, frozen=True, array_like=True):

@@ -9,9 +9,18 @@ from typing import Any
 from ruvstream.core.records import CollectionSpecData
 from ruvstream.errors import InvalidParameterError
 
-__all__ = ["MAX_DIM", "MAX_K", "METRICS", "CollectionSpec", "validate_collection_name"]
+__all__ = [
+    "INDEXES",
+    "MAX_DIM",
+    "MAX_K",
+    "METRICS",
+    "CollectionSpec",
+    "validate_collection_name",
+]
 
 METRICS = ("cosine", "l2", "ip")
+INDEXES = ("hnsw", "exact")
+"""Index backends by name (``index.factory`` builds them); the first is the default."""
 MAX_DIM = 4096
 MAX_K = 1000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -37,11 +46,13 @@ def _int_in(body: dict[str, Any], key: str, default: int, low: int, high: int) -
 
 @dataclass(frozen=True, slots=True)
 class CollectionSpec:
-    """What a collection is: ``dim``/``metric`` fixed for life, HNSW knobs as defaults.
+    """What a collection is: ``dim``/``metric``/``index`` fixed for life, HNSW knobs as defaults.
 
-    ``m`` (graph connectivity) and ``ef_construction`` shape the graph;
-    ``ef_search`` is the default query-time expansion (a request may override).
-    The defaults reach recall@10 >= 0.95 on GloVe-50 (see README benchmarks).
+    ``index`` names the backend (``INDEXES``: ``hnsw`` approximate, ``exact``
+    brute force). ``m`` (graph connectivity) and ``ef_construction`` shape the
+    graph; ``ef_search`` is the default query-time expansion (a request may
+    override). The defaults reach recall@10 >= 0.95 on GloVe-50 (see README
+    benchmarks). The graph knobs are kept, and ignored, for ``exact``.
     """
 
     dim: int
@@ -49,12 +60,13 @@ class CollectionSpec:
     m: int = 16
     ef_construction: int = 200
     ef_search: int = 200
+    index: str = INDEXES[0]
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> CollectionSpec:
         if not isinstance(body, dict):
             raise InvalidParameterError("the collection body must be a JSON object")
-        unknown = set(body) - {"dim", "metric", "m", "ef_construction", "ef_search"}
+        unknown = set(body) - {"dim", "metric", "m", "ef_construction", "ef_search", "index"}
         if unknown:
             raise InvalidParameterError(
                 f"unknown collection parameters: {sorted(unknown)}", fields=sorted(unknown)
@@ -66,12 +78,18 @@ class CollectionSpec:
             raise InvalidParameterError(
                 f"metric must be one of {list(METRICS)}", field="metric", value=metric
             )
+        index = body.get("index", INDEXES[0])
+        if index not in INDEXES:
+            raise InvalidParameterError(
+                f"index must be one of {list(INDEXES)}", field="index", value=index
+            )
         return cls(
             dim=_int_in(body, "dim", 0, 1, MAX_DIM),
             metric=metric,
             m=_int_in(body, "m", 16, 4, 128),
             ef_construction=_int_in(body, "ef_construction", 200, 8, 2048),
             ef_search=_int_in(body, "ef_search", 200, 1, 4096),
+            index=index,
         )
 
     def to_data(self) -> CollectionSpecData:
@@ -85,6 +103,7 @@ class CollectionSpec:
             m=data.m,
             ef_construction=data.ef_construction,
             ef_search=data.ef_search,
+            index=data.index,
         )
 
     def as_dict(self) -> dict[str, Any]:

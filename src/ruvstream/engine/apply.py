@@ -23,11 +23,11 @@ from ruvstream.core.hlc import Version
 from ruvstream.core.records import CollectionSpecData, OpKind, OpRecord
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.collection import AppliedUpsert, Collection
+from ruvstream.engine.record_versions import NEVER
 
 __all__ = ["MAX_PARKED_OPS", "NEVER", "Catalog", "Outcome", "apply_op"]
 
 log = logging.getLogger(__name__)
-NEVER: Version = (-1, "")
 MAX_PARKED_OPS = 100_000
 """Per collection name; past it the oldest parked write is forgotten (and logged)."""
 

@@ -41,8 +41,7 @@ class Recovered:
     """(collection, key, hlc, answer) of replayed ops that carried a key."""
 
 
-def _load_snapshot(path: Path, manifest: dict[str, Any]) -> Catalog:
-    catalog = Catalog()
+def _load_snapshot(path: Path, manifest: dict[str, Any], catalog: Catalog) -> None:
     for entry in manifest["collections"]:
         spec = CollectionSpec(**entry["spec"])
         created = (int(entry["created"][0]), str(entry["created"][1]))
@@ -59,18 +58,21 @@ def _load_snapshot(path: Path, manifest: dict[str, Any]) -> Catalog:
         for raw in msgspec.msgpack.decode(parked.read_bytes(), type=list[bytes]):
             op = decode_op(raw)
             catalog.parked.setdefault(op.collection, []).append(op)
-    return catalog
 
 
-def recover(store: SnapshotStore, wal: WriteAheadLog) -> Recovered:
-    """Rebuild a catalog from disk; the WAL is left ready for ``open_for_append``."""
+def recover(store: SnapshotStore, wal: WriteAheadLog, catalog: Catalog | None = None) -> Recovered:
+    """Rebuild a catalog from disk, into ``catalog`` (empty) if given: the node's
+    parts hold its catalog, so it is filled, never replaced. The WAL is left
+    ready for ``open_for_append``."""
+    catalog = Catalog() if catalog is None else catalog
     latest = store.latest()
     if latest is None:
-        recovered = Recovered(Catalog())
+        recovered = Recovered(catalog)
     else:
         path, manifest = latest
+        _load_snapshot(path, manifest, catalog)
         recovered = Recovered(
-            _load_snapshot(path, manifest),
+            catalog,
             snapshot_seq=int(manifest["seq"]),
             max_hlc=int(manifest.get("hlc", 0)),
             extras=dict(manifest.get("extras", {})),

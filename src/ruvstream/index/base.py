@@ -3,8 +3,15 @@
 Indexes speak in dense integer *slots* (0, 1, 2, ... in insertion order);
 mapping string ids to slots is the collection's job. Scores are "higher is
 better" for every metric: cosine similarity, inner product, or the negative
-Euclidean distance. Implementations are not thread-safe: the owner
-serialises calls (``engine.collection`` holds a lock around each).
+Euclidean distance. Removal retires a slot for good (a tombstone); the owner
+rebuilds into ``empty_like()`` once tombstones pile up.
+
+Thread safety: searches may run concurrently with each other, never with a
+write; the owner serialises writes (``engine.collection`` holds a
+readers-writer lock around every call).
+
+Backends are chosen by name through ``index.factory``; one contract suite
+(tests/unit/test_index_contract.py) runs over all of them.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ class VectorIndex(Protocol):
     def live(self) -> Allowed:
         """A boolean mask over slots: True where the slot holds a live vector."""
 
+    @property
+    def removed(self) -> int:
+        """Slots retired by ``remove``: what a rebuild would reclaim."""
+
     def add(self, vectors: Matrix) -> Slots:
         """Store vectors in new slots; returns the slots, in order."""
 
@@ -48,8 +59,20 @@ class VectorIndex(Protocol):
     def search(
         self, queries: Matrix, k: int, *, ef: int | None = None, allowed: Allowed | None = None
     ) -> SearchResult:
-        """Top-k live slots per query, best first; ``allowed`` restricts the candidates."""
+        """Top-k live slots per query, best first.
 
-    def memory_bytes(self) -> int: ...
+        ``allowed`` (at least ``size`` long) restricts the candidates; ``ef``
+        is the search-time effort where the backend has one, else ignored.
+        """
 
-    def save(self, path: Path) -> None: ...
+    def memory_bytes(self) -> int:
+        """What the index holds in memory, vectors included."""
+
+    def save(self, path: Path) -> None:
+        """Write the index's files into the directory ``path``."""
+
+    def load(self, path: Path) -> None:
+        """Replace this (empty) index's content with what ``save`` wrote."""
+
+    def empty_like(self) -> VectorIndex:
+        """A new, empty index of the same backend, metric and parameters."""

@@ -7,8 +7,8 @@ filters inside the graph walk with a C++ bitmap selector (``IDSelectorBitmap``)
 instead of a Python callback.
 
 faiss HNSW cannot delete, so removal is a tombstone bit: searches then pass the
-live mask as a selector, and the owner rebuilds (``compacted``) once tombstones
-pile up. Filters that keep few candidates go to exact search over just those
+live mask as a selector, and the owner rebuilds into ``empty_like()`` once
+tombstones pile up. Filters that keep few candidates go to exact search over just those
 candidates: a graph walk restricted to 1% of the nodes loses its way, a scan of
 1% of the vectors is cheap and exact.
 """
@@ -166,28 +166,15 @@ class HnswIndex:
             ef_search=self.ef_search,
         )
 
-    def compacted(self) -> tuple[HnswIndex, Slots]:
-        """A rebuilt index without tombstones, and old slot -> new slot (-1 if gone)."""
-        live_slots = np.flatnonzero(self.live).astype(np.int64)
-        fresh = self.empty_like()
-        remap = np.full(self.size, -1, dtype=np.int64)
-        # Stored vectors are already unit length, so prepare() is a no-op for them.
-        remap[live_slots] = fresh.add(self._storage()[live_slots])
-        return fresh, remap
-
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path / "index.faiss"))
         np.save(path / "live.npy", self.live)
 
-    @classmethod
-    def load(
-        cls, path: Path, dim: int, metric: str, *, m: int, ef_construction: int, ef_search: int
-    ) -> HnswIndex:
-        index = cls(dim, metric, m=m, ef_construction=ef_construction, ef_search=ef_search)
-        index._index = faiss.read_index(str(path / "index.faiss"))
-        index._index.hnsw.efSearch = ef_search
+    def load(self, path: Path) -> None:
+        self._index = faiss.read_index(str(path / "index.faiss"))
+        self._index.hnsw.efSearch = self.ef_search
+        self._params.clear()
         live = np.load(path / "live.npy")
-        index._live = np.zeros(max(1024, len(live)), dtype=np.bool_)
-        index._live[: len(live)] = live
-        index._removed = int(len(live) - np.count_nonzero(live))
-        return index
+        self._live = np.zeros(max(1024, len(live)), dtype=np.bool_)
+        self._live[: len(live)] = live
+        self._removed = int(len(live) - np.count_nonzero(live))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from ruvstream.config import ReplicationSettings
-from ruvstream.engine.node import Node
 from ruvstream.replication._bus import Bus
 from ruvstream.replication.embedded import EmbeddedBus
-from ruvstream.replication.replicator import Replicator
+from ruvstream.replication.replicator import NodeT, Replicator
 
 __all__ = ["BUSES", "open_bus", "start_replication"]
 
@@ -25,7 +24,7 @@ async def open_bus(settings: ReplicationSettings) -> Bus:
     raise ValueError(f"unknown replication bus {settings.bus!r}; choose one of {BUSES}")
 
 
-async def start_replication(node: Node, settings: ReplicationSettings) -> Replicator:
+async def start_replication(node: NodeT, settings: ReplicationSettings) -> Replicator[NodeT]:
     """Connect the node to its bus; the caller awaits ``close()`` on shutdown."""
     bus = await open_bus(settings)
     replicator = Replicator(

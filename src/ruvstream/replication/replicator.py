@@ -2,6 +2,7 @@
 
 Invariants:
 
+- The node is seen through ``engine.ports.ReplicationPort`` only.
 - Ops are applied through ``node.apply_remote`` (the WAL-replay apply
   function; durable once it returns) and acknowledged on the bus only after,
   so the consumer's floor never passes an op that is not in the local WAL.
@@ -11,9 +12,9 @@ Invariants:
 - Within one fetched batch, record ops are applied concurrently (their order
   does not matter under LWW) but a collection create/drop is applied alone,
   in bus order, so no upsert can overtake the create of its collection.
-- ``snapshot_extras["replication"]`` holds the stream name and the applied
-  position, so a node restored from any snapshot (its own or a peer's)
-  resumes the stream from there.
+- The node's replication state ``"replication"`` (carried by snapshots)
+  holds the stream name and the applied position, so a node restored from
+  any snapshot (its own or a peer's) resumes the stream from there.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ruvstream.core.clock import Clock, SystemClock
 from ruvstream.core.hlc import physical_ms
 from ruvstream.core.records import OpKind, OpRecord
 from ruvstream.core.retry import Backoff, RetrySchedule
-from ruvstream.engine.node import Node
+from ruvstream.engine.ports import ReplicationPort
 from ruvstream.replication._bus import Bus, Consumer, Unsubscribe
 from ruvstream.replication._metrics import ReplicationMetrics
 from ruvstream.replication._publisher import Publisher
@@ -43,11 +44,14 @@ EXTRAS_KEY = "replication"
 PUMP_BACKOFF = Backoff(base=0.05, cap=2.0)
 _LIFECYCLE = (OpKind.CREATE_COLLECTION, OpKind.DROP_COLLECTION)
 
+NodeT = TypeVar("NodeT", bound=ReplicationPort)
+"""Whatever node the caller hands over; the replicator uses its port only."""
 
-class Replicator:
+
+class Replicator(Generic[NodeT]):
     def __init__(
         self,
-        node: Node,
+        node: NodeT,
         bus: Bus,
         *,
         lag_bound: float = 5.0,
@@ -76,19 +80,19 @@ class Replicator:
 
     # -- lifecycle ---------------------------------------------------------------
     async def start(self) -> None:
-        saved = self.node.snapshot_extras.get(EXTRAS_KEY, {})
+        saved = self.node.replication_state(EXTRAS_KEY)
         if saved.get("stream") == self.bus.stream:
             self.start_seq = int(saved.get("applied_seq", 0)) + 1
         # A node with no data at all (new, or its data dir was wiped) must not
         # inherit the position a previous incarnation left on the bus.
-        empty = not saved and self.node.wal.last_seq == 0 and not self.node.catalog.collections
+        empty = not saved and not self.node.holds_data()
         self._consumer = await self.bus.consumer(
             self.node.node_id, start_seq=self.start_seq, reset=empty
         )
         self._unsubscribe = await self.bus.on_heartbeat(self._on_heartbeat)
         self.publisher.start()
         self.node.add_write_listener(self.publisher)
-        self.node.health_reporters.append(self.health)
+        self.node.add_health_reporter(self.health)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._pump()), loop.create_task(self._heartbeats())]
 
@@ -169,10 +173,9 @@ class Replicator:
     def _advance(self, position: int) -> None:
         self.lag.on_applied(position)
         self.metrics.position.set(position)
-        self.node.snapshot_extras[EXTRAS_KEY] = {
-            "stream": self.bus.stream,
-            "applied_seq": self.lag.position,
-        }
+        self.node.set_replication_state(
+            EXTRAS_KEY, {"stream": self.bus.stream, "applied_seq": self.lag.position}
+        )
 
     # -- heartbeats and lag ------------------------------------------------------
     def _on_heartbeat(self, beat: Heartbeat) -> None:
