@@ -19,6 +19,8 @@ PACKAGES = [
     "ruvstream.api",
     "ruvstream.cli",
     "ruvstream.testing",
+    "ruvstream.devstack",
+    "ruvstream.serving",
     "ruvstream.client",
 ]
 

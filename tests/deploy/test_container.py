@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ruvstream.testing.process import START_TIMEOUT, await_port, await_ready, launch, stop
+from ruvstream.devstack.process import START_TIMEOUT, await_port, await_ready, launch, stop
 
 from .conftest import DEPLOY, ROOT, LiveStack
 

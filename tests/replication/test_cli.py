@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -40,6 +41,53 @@ def _replicated(client: httpx.Client, url: str) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_status_finds_the_cluster_from_any_directory(tmp_path: Path) -> None:
+    """By default the state lives under the user's state directory, not the working one."""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    (tmp_path / "here").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    log = tmp_path / "up.log"
+    command = [sys.executable, "-m", "ruvstream", "cluster", "up", "--regions", "us-east1"]
+    command += ["--nodes-per-region", "1", "--bus", "embedded"]
+    with log.open("wb") as out:
+        up = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path / "here", env=env
+        )
+    try:
+        state_file = tmp_path / "state" / "ruvstream" / "cluster" / "cluster.json"
+        _wait_for(state_file, up, log)
+        status_command = [sys.executable, "-m", "ruvstream", "cluster", "status", "--json"]
+        for given in ([], ["--state", str(state_file)]):
+            status = subprocess.run(
+                [*status_command, *given],
+                capture_output=True,
+                check=True,
+                timeout=60,
+                cwd=tmp_path / "elsewhere",
+                env=env,
+            )
+            rows = json.loads(status.stdout)
+            assert [(r["node"], r["status"]) for r in rows] == [("us-east1-1", "ok")]
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=60) == 0, log.read_text()
+        assert f"endpoints in {state_file}" in log.read_text()
+        assert not state_file.exists()
+        assert not (tmp_path / "here" / "ruvstream-cluster").exists()
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+
+def test_status_without_a_cluster_says_how_to_start_one(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    command = [sys.executable, "-m", "ruvstream", "cluster", "status"]
+    done = subprocess.run(command, capture_output=True, timeout=60, env=env, check=False)
+    assert done.returncode == 1
+    assert "ruvstream cluster up" in done.stderr.decode()
+    assert b"Traceback" not in done.stderr
 
 
 @pytest.mark.nats

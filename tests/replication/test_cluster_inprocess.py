@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from ruvstream.config import ReplicationSettings
+from ruvstream.devstack import LocalCluster
 from ruvstream.replication import EmbeddedBus, JetStreamBus
-from ruvstream.replication.cluster import LocalCluster
 
 from .conftest import NATS_URL, unique_stream
 from .helpers import count, create_collection, eventually, get_record, upsert, vec

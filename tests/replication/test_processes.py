@@ -17,17 +17,17 @@ from typing import Any
 import httpx
 import pytest
 
-from ruvstream.config import ReplicationSettings
 from ruvstream.replication import JetStreamBus, bootstrap_from_peer
-from ruvstream.testing.server import NodeProcess, running_node
+from ruvstream.testing import NodeProcess, running_node
 
-from .conftest import NATS_URL
+from .conftest import NATS_URL, unique_stream
 from .helpers import count, create_collection, eventually, get_record, upsert, vec
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
-STREAM = ReplicationSettings().stream
-BUS_ARGS = ("--bus", "nats", "--nats-url", NATS_URL, "--fsync", "batch")
+# Owned by this module: other checkouts may run these tests on the same NATS server.
+STREAM = unique_stream("processes")
+BUS_ARGS = ("--bus", "nats", "--nats-url", NATS_URL, "--stream", STREAM, "--fsync", "batch")
 
 
 async def _delete_stream() -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from ruvstream.routing import BreakerConfig, NodeSpec, OutlierConfig, RouterSettings
-from ruvstream.testing.server import NodeProcess, running_node
+from ruvstream.testing import NodeProcess, running_node
 
 StartNode = Callable[..., NodeProcess]
 

@@ -1,22 +1,22 @@
-"""Running a node app under uvicorn, with a port file and a draining SIGTERM.
+"""Running a node app under uvicorn (``ruvstream.serving``), with a draining SIGTERM.
 
 On SIGTERM or SIGINT the server first drains (readiness goes false, new
 requests get 503, SSE streams end, WebSockets finish their in-flight requests
 and close with 1001), then lets uvicorn stop: it waits for in-flight HTTP
 requests, runs the lifespan shutdown (WAL flush, final snapshot) and exits 0.
+A busy port or a node that cannot open its data dir is a ``StartupError``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from pathlib import Path
 from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
 
+from ruvstream import serving
 from ruvstream.api.app import create_app
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
@@ -27,9 +27,9 @@ __all__ = ["DrainingServer", "serve"]
 log = logging.getLogger(__name__)
 
 
-class DrainingServer(uvicorn.Server):
+class DrainingServer(serving.Server):
     def __init__(self, config: uvicorn.Config, state: ServingState) -> None:
-        super().__init__(config)
+        super().__init__(config, handle_signals=True)
         self.state = state
         self._draining: asyncio.Task[None] | None = None
 
@@ -51,27 +51,12 @@ class DrainingServer(uvicorn.Server):
         # and the process would die of it; a drained node exits 0.
         self.should_exit = True
 
-    def bound_port(self) -> int:
-        for server in self.servers:
-            for sock in server.sockets:
-                port: int = sock.getsockname()[1]
-                return port
-        raise RuntimeError("the server is not listening")
-
-
-def _write_port_file(path: Path, port: int) -> None:
-    staging = path.with_suffix(path.suffix + ".tmp")
-    staging.write_text(str(port))
-    os.replace(staging, path)
-
 
 async def serve(settings: Settings, app: Starlette | None = None) -> None:
     app = app or create_app(settings)
     state: ServingState = app.state.serving
     config = uvicorn.Config(
         app,
-        host=settings.server.host,
-        port=settings.server.port,
         log_level="warning",
         access_log=False,
         ws_ping_interval=settings.server.heartbeat_seconds,
@@ -87,18 +72,14 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         backlog=4096,
         timeout_keep_alive=30,
     )
-    server = DrainingServer(config, state)
-    task = asyncio.create_task(server.serve())
-    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.02)
-    if server.started:
-        port = server.bound_port()
-        log.warning(
-            "ruvstream node %s listening on http://%s:%d",
-            settings.node.node_id,
-            settings.server.host,
-            port,
-        )
-        if settings.server.port_file is not None:
-            _write_port_file(settings.server.port_file, port)
-    await task
+    sock = serving.bind(settings.server.host, settings.server.port)
+    running = await serving.start(
+        DrainingServer(config, state), sock, port_file=settings.server.port_file
+    )
+    log.info(
+        "ruvstream node %s listening on http://%s:%d",
+        settings.node.node_id,
+        settings.server.host,
+        running.port,
+    )
+    await running.wait()

@@ -1,4 +1,8 @@
-"""``ruvstream bench``: run, list, report, compare, peers.
+"""``ruvstream bench``: run, list, report, compare; peers, node, router, replication.
+
+``run`` drives a scenario of the library; ``peers`` compares engines;
+``node``, ``router`` and ``replication`` are the focused benchmarks of one
+process kind (served/raw, added latency, replication lag).
 
 ``run`` exits 0 when the scenario's SLA holds and 99 when it does not (the
 k6 convention, so CI can gate on it); 2 for a scenario that cannot run here.
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import textwrap
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,10 @@ from rich.table import Table
 from ruvstream.bench import analysis, report
 from ruvstream.bench.deployment import RegionalDeployment
 from ruvstream.bench.loadgen import LoadResult
+from ruvstream.bench.node_vs_raw import node_benchmark
 from ruvstream.bench.peers_cli import peers
+from ruvstream.bench.replication_lag import replication_benchmark
+from ruvstream.bench.router_overhead import router_benchmark
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
 from ruvstream.bench.scaling.cli import scaling as scaling_command
 from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape
@@ -42,31 +50,36 @@ def bench() -> None:
 @click.option("--seconds", type=float, default=60.0, show_default=True)
 def list_scenarios(seconds: float) -> None:
     """The scenario library and what each maps to on this machine."""
-    table = Table(
-        "scenario",
-        "local streams",
-        "local q/s",
-        "protocol",
-        "reads",
-        "p99 SLA",
-        "requires",
-        "title",
-    )
+    for line in _scenario_listing(seconds):
+        click.echo(line)
+
+
+_LIST_WIDTH = 80
+_LIST_COLUMNS = "{:<22} {:>11}  {:>5}  {:<9} {:>5}  {:>7}"
+
+
+def _scenario_listing(seconds: float) -> list[str]:
+    """Two lines per scenario, the second its title and needs: readable at 80 columns."""
     scale = LocalScale(seconds=seconds)
+    lines = [_LIST_COLUMNS.format("scenario", "streams", "q/s", "protocol", "reads", "p99 SLA")]
     for s in SCENARIOS.values():
         shape = LocalShape(s, scale)
-        peak = max(max(st.start, st.end) for st in s.stages)
-        table.add_row(
-            s.name,
-            f"{shape.base_streams} (peak {round(shape.base_streams * peak)})",
-            f"{shape.base_rate:.0f}",
-            s.protocol,
-            f"{s.read_ratio:.0%}",
-            f"{s.sla.p99_ms:.0f} ms",
-            ", ".join(s.requires) or "-",
-            s.title,
+        peak = round(shape.base_streams * max(max(st.start, st.end) for st in s.stages))
+        streams = f"{shape.base_streams}" + (f"-{peak}" if peak != shape.base_streams else "")
+        lines.append(
+            _LIST_COLUMNS.format(
+                s.name,
+                streams,
+                f"{shape.base_rate:.0f}",
+                s.protocol,
+                f"{s.read_ratio:.0%}",
+                f"{s.sla.p99_ms:.0f} ms",
+            )
         )
-    Console().print(table)
+        about = s.title + (f"; needs {', '.join(s.requires)}" if s.requires else "")
+        lines += textwrap.wrap(about, _LIST_WIDTH, initial_indent="    ", subsequent_indent="    ")
+    note = f"Local figures for a {seconds:g} s run: streams held (base-peak), queries/s at base."
+    return [*lines, *textwrap.wrap(note, _LIST_WIDTH)]
 
 
 def _progress_printer(bar: Progress, task: Any, seconds: float) -> Any:
@@ -293,4 +306,7 @@ def compare_command(a: Path, b: Path, as_json: bool) -> None:
 
 
 bench.add_command(peers)
+bench.add_command(node_benchmark)
+bench.add_command(router_benchmark)
+bench.add_command(replication_benchmark)
 bench.add_command(scaling_command)

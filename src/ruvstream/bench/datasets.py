@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ruvstream.bench.glove import exact_top_k, glove50
 from ruvstream.index.exact import prepare
-from ruvstream.testing.data import exact_top_k, glove50
 
 __all__ = ["DATASETS", "Dataset", "cache_dir", "load", "recall"]
 

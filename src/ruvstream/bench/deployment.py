@@ -22,8 +22,7 @@ from types import TracebackType
 
 from ruvstream.bench import datasets
 from ruvstream.bench.target import prepare
-from ruvstream.testing import NodeProcess, running_node
-from ruvstream.testing.router import RouterProcess
+from ruvstream.devstack import NodeProcess, RouterProcess, running_node
 
 __all__ = ["REGION_NAMES", "RegionalDeployment"]
 

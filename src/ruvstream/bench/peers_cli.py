@@ -1,4 +1,9 @@
-"""``ruvstream bench peers``: ruvstream against pgvector and Chroma on this machine."""
+"""``ruvstream bench peers``: ruvstream against pgvector and Chroma on this machine.
+
+Every engine's prerequisites are checked before any work starts, and the
+report (peers.json, peers.md) is rewritten as soon as each engine is
+measured, so a failure late in a long run keeps what was measured.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from rich.table import Table
 from ruvstream.bench.peers import ENGINES, MissingExtraError, PeerConfig, compare_engines
 from ruvstream.bench.peers.base import Engine
 
-__all__ = ["peers", "to_markdown"]
+__all__ = ["peers", "to_markdown", "write_report"]
 
 
 def to_markdown(report: dict[str, Any]) -> str:
@@ -41,6 +46,13 @@ def to_markdown(report: dict[str, Any]) -> str:
         open_ratio = f"{row['p99_open']:.2f}" if "p99_open" in row else "-"
         lines.append(f"| {peer} | {row['qps']:.2f} | {row['p99_closed']:.2f} | {open_ratio} |")
     return "\n".join(lines) + "\n"
+
+
+def write_report(out_dir: Path, report: dict[str, Any]) -> None:
+    """peers.json and peers.md for the engines measured so far."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "peers.json").write_text(json.dumps(report, indent=1))
+    (out_dir / "peers.md").write_text(to_markdown(report))
 
 
 @click.command("peers")
@@ -92,13 +104,20 @@ def peers(
         workers=workers,
         rate=rate,
     )
+    measured: list[str] = []
+
+    def keep(report: dict[str, Any]) -> None:
+        write_report(out_dir, report)
+        measured[:] = [r["engine"] for r in report["engines"]]
+
     try:
-        report = compare_engines(chosen, config)
+        report = compare_engines(chosen, config, on_result=keep)
     except MissingExtraError as exc:
         raise click.ClickException(str(exc)) from exc
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "peers.json").write_text(json.dumps(report, indent=1))
-    (out_dir / "peers.md").write_text(to_markdown(report))
+    except Exception:
+        if measured:
+            click.echo(f"the results of {', '.join(measured)} are kept in {out_dir}", err=True)
+        raise
     table = Table("engine", "ef", "recall", "QPS", "p50 ms", "p99 ms")
     for r in report["engines"]:
         lat = r["closed"]["latency"]

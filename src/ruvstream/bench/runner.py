@@ -139,7 +139,7 @@ async def execute(
     scraper = Scraper(config.url, config.region)
     stop = asyncio.Event()
     scraping = asyncio.create_task(scraper.run(stop))
-    await asyncio.sleep(0)
+    await scraper.primed.wait()  # else the first searches may land in the "before" count
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     injector = None
     if deployment is not None:

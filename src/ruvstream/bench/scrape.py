@@ -1,7 +1,8 @@
 """Scrape the nodes' own ``/metrics`` during a run.
 
 Counters are read before and after the load so the report can set what the
-generator counted beside what the server counted; gauges (CPU, memory,
+generator counted beside what the server counted (the load starts only once
+the first reading is in, ``primed``); gauges (CPU, memory,
 connections, streams) and the batch-size histogram are sampled every
 ``interval`` seconds into a series for the dashboard and the analysis.
 """
@@ -74,12 +75,17 @@ class Scraper:
     failures: int = 0
     before: Sample = field(default_factory=dict)
     after: Sample = field(default_factory=dict)
+    primed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once ``before`` is taken: load sent earlier would be counted in it."""
 
     async def run(self, stop: asyncio.Event) -> None:
         started = time.perf_counter()
         async with httpx.AsyncClient() as client:
-            with contextlib.suppress(httpx.HTTPError):
-                self.before = await scrape_once(client, self.url)
+            try:
+                with contextlib.suppress(httpx.HTTPError):
+                    self.before = await scrape_once(client, self.url)
+            finally:
+                self.primed.set()
             while not stop.is_set():
                 # Wait first: the node's CPU figure covers the time since the last scrape.
                 with contextlib.suppress(TimeoutError):

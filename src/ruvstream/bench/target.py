@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 
 from ruvstream.bench.datasets import Dataset
-from ruvstream.testing import running_node
+from ruvstream.devstack import running_node
 
 __all__ = ["check_loopback", "prepare", "spawned_node"]
 
@@ -34,7 +34,7 @@ def check_loopback(url: str) -> None:
 
 @contextlib.contextmanager
 def spawned_node(data_dir: Path, *args: str) -> Iterator[str]:
-    """A node process on 127.0.0.1 (``ruvstream.testing.running_node``); yields its URL."""
+    """A node process on 127.0.0.1 (``ruvstream.devstack.running_node``); yields its URL."""
     with running_node(data_dir, args=args) as node:
         yield node.url
 

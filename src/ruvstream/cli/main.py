@@ -33,7 +33,7 @@ _LIMITS = LimitSettings()
 _SUBCOMMANDS = {
     "router": "ruvstream.routing.cli:router",
     "bench": "ruvstream.bench.cli:bench",
-    "cluster": "ruvstream.replication.cli:cluster",
+    "cluster": "ruvstream.devstack.cli:cluster",
     "client": "ruvstream.client.cli:client",
     "control": "ruvstream.control.cli:control",
     "scale": "ruvstream.control.scaling.cli:scale",
@@ -214,6 +214,19 @@ class _Group(click.Group):
             if importlib.util.find_spec(module) is not None:
                 found.append(name)
         return found
+
+    def invoke(self, ctx: click.Context) -> object:
+        """A server that cannot start (busy port, data dir in use) is one line and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Only a server started by this process can raise it; looking the
+            # module up instead of importing it keeps uvicorn out of other commands.
+            serving = sys.modules.get("ruvstream.serving")
+            if serving is None or not isinstance(exc, serving.StartupError):
+                raise
+            click.echo(f"ruvstream {ctx.invoked_subcommand}: {exc}", err=True)
+            ctx.exit(1)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)

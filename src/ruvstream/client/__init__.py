@@ -2,10 +2,11 @@
 
 ``AsyncClient`` holds the one protocol implementation; ``Client`` is its
 blocking face. ``AsyncSession`` / ``Session`` multiplex requests and standing
-queries over one WebSocket that reconnects by itself. The retry strategy in
-``ruvstream.client.retry`` is pure and shared with other subsystems.
+queries over one WebSocket that reconnects by itself. The retry strategy is
+``ruvstream.core.retry``, pure and shared with the router and replication.
 """
 
+from ruvstream.core.retry import Backoff, Retrier, RetryBudget, RetryPolicy
 from ruvstream.errors import (
     BadRequestError,
     ConflictError,
@@ -32,7 +33,6 @@ from .models import (
     WriteResult,
 )
 from .pool import pooled_http_client
-from .retry import Backoff, Retrier, RetryBudget, RetryPolicy
 from .session import AsyncSession
 from .subscription import Subscription
 from .sync_client import Client, Session, SyncSubscription

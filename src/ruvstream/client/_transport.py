@@ -4,7 +4,7 @@ One ``HttpTransport`` owns one ``httpx.AsyncClient`` (keep-alive pool, HTTP/2
 when the server negotiates it over TLS). ``request`` runs a call under a total
 deadline, turns httpx failures into the client error tree, and retries what
 ``protocol.is_retryable`` allows under the shared ``RetryBudget``. The retry
-arithmetic itself lives in the pure ``retry`` module.
+arithmetic itself lives in the pure ``ruvstream.core.retry``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import aiohttp
 import httpx
 import orjson
 
+from ruvstream.core.retry import Retrier, RetryBudget, RetryPolicy
 from ruvstream.errors import RuvstreamError
 
 from .errors import ClientTimeoutError, ConnectError, TransportError
 from .pool import pooled_http_client
 from .protocol import SseEvent, SseParser, decode_error, dumps, is_retryable
-from .retry import Retrier, RetryBudget, RetryPolicy
 
 __all__ = ["HttpTransport", "Timeouts", "sse_events"]
 

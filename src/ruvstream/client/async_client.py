@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from ruvstream.core.retry import RetryBudget, RetryPolicy
 from ruvstream.errors import CollectionExistsError
 
 from ._transport import HttpTransport, Timeouts, sse_events
@@ -29,7 +30,6 @@ from .protocol import (
     record_json,
     search_body,
 )
-from .retry import RetryBudget, RetryPolicy
 from .session import AsyncSession
 
 __all__ = ["AsyncClient", "Progress"]

@@ -30,13 +30,13 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from ruvstream.core.retry import Backoff, Retrier, RetryPolicy
 from ruvstream.errors import SubscriptionNotFoundError, from_payload
 
 from .cache import ResultCache
 from .errors import ClientTimeoutError, ConnectError, SessionClosedError
 from .models import Match, SearchResult, WriteResult
 from .protocol import RecordLike, dumps, is_retryable, record_json, search_body
-from .retry import Backoff, Retrier, RetryPolicy
 from .subscription import Subscription
 
 __all__ = ["AsyncSession"]

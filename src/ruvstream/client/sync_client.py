@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ruvstream.core.retry import RetryBudget, RetryPolicy
+
 from ._loop import LoopThread
 from ._transport import Timeouts
 from .async_client import AsyncClient, Progress
 from .cache import CacheStats, ResultCache
 from .models import BulkResult, CollectionInfo, Hit, Match, Query, Record, SearchResult, WriteResult
 from .protocol import RecordLike
-from .retry import RetryBudget, RetryPolicy
 from .session import AsyncSession
 from .subscription import Subscription
 

@@ -3,10 +3,11 @@
 A write listener runs before the client's reply, so in the common case an
 acknowledged write is already on the bus. When a publish fails (bus down,
 timeout) the op goes to an in-memory outbox that a background task drains
-with backoff; once the outbox is non-empty every later op queues behind it,
-so one node's ops reach the bus in the order it made them (a collection's
-create always precedes its first upsert). Retries reuse the message id, so
-a publish that did land but timed out is stored once.
+with the core retry schedule (backoff with full jitter); once the outbox is
+non-empty every later op queues behind it, so one node's ops reach the bus
+in the order it made them (a collection's create always precedes its first
+upsert). Retries reuse the message id, so a publish that did land but timed
+out is stored once.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import logging
 from collections import deque
 
 from ruvstream.core.records import OpRecord
+from ruvstream.core.retry import Backoff, RetrySchedule
 from ruvstream.replication._bus import Bus
 from ruvstream.replication._metrics import ReplicationMetrics
 
 __all__ = ["Publisher"]
 
 log = logging.getLogger(__name__)
+
+OUTBOX_BACKOFF = Backoff(base=0.05, cap=2.0)
 
 
 class Publisher:
@@ -33,13 +37,13 @@ class Publisher:
         metrics: ReplicationMetrics,
         *,
         timeout: float = 2.0,
-        max_backoff: float = 2.0,
+        backoff: Backoff = OUTBOX_BACKOFF,
     ) -> None:
         self._bus = bus
         self._node_id = node_id
         self._metrics = metrics
         self._timeout = timeout
-        self._max_backoff = max_backoff
+        self._retries = RetrySchedule(backoff)
         self._outbox: deque[OpRecord] = deque()
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
@@ -75,7 +79,6 @@ class Publisher:
         self._metrics.published.inc()
 
     async def _drain_loop(self) -> None:
-        backoff = 0.05
         while True:
             await self._wake.wait()
             while self._outbox:
@@ -83,11 +86,11 @@ class Publisher:
                     await self._publish(self._outbox[0])
                 except Exception as exc:
                     self._metrics.publish_errors.inc()
-                    log.debug("outbox publish failed (%s); retrying in %.2fs", exc, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(self._max_backoff, backoff * 2)
+                    delay = self._retries.failed()
+                    log.debug("outbox publish failed (%s); retrying in %.2fs", exc, delay)
+                    await asyncio.sleep(delay)
                     continue
-                backoff = 0.05
+                self._retries.succeeded()
                 self._outbox.popleft()
                 self._metrics.outbox.set(len(self._outbox))
             self._wake.clear()

@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from ruvstream.core.clock import Clock, SystemClock
 from ruvstream.core.hlc import physical_ms
 from ruvstream.core.records import OpKind, OpRecord
+from ruvstream.core.retry import Backoff, RetrySchedule
 from ruvstream.engine.ports import ReplicationPort
 from ruvstream.replication._bus import Bus, Consumer, Unsubscribe
 from ruvstream.replication._metrics import ReplicationMetrics
@@ -40,6 +41,7 @@ __all__ = ["EXTRAS_KEY", "Replicator"]
 log = logging.getLogger(__name__)
 
 EXTRAS_KEY = "replication"
+PUMP_BACKOFF = Backoff(base=0.05, cap=2.0)
 _LIFECYCLE = (OpKind.CREATE_COLLECTION, OpKind.DROP_COLLECTION)
 
 NodeT = TypeVar("NodeT", bound=ReplicationPort)
@@ -113,20 +115,24 @@ class Replicator(Generic[NodeT]):
 
     # -- applying ----------------------------------------------------------------
     async def _pump(self) -> None:
-        backoff = 0.05
+        retries = RetrySchedule(PUMP_BACKOFF)
+        broken = False
         while True:
             try:
+                if broken:  # re-opened inside the try: a bus still down is one more retry
+                    await self._reopen()
+                    broken = False
                 assert self._consumer is not None
                 deliveries = await self._consumer.fetch(self.batch, wait=1.0)
                 await self._apply_batch(self._consumer, deliveries)
-                backoff = 0.05
+                retries.succeeded()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("replication pump: %s; resuming from the floor in %.2fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(2.0, backoff * 2)
-                await self._reopen()
+                delay = retries.failed()
+                log.warning("replication pump: %s; resuming from the floor in %.2fs", exc, delay)
+                await asyncio.sleep(delay)
+                broken = True
 
     async def _reopen(self) -> None:
         with contextlib.suppress(Exception):

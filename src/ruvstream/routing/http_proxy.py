@@ -27,7 +27,7 @@ import time
 import aiohttp
 from starlette.types import Receive, Scope, Send
 
-from ruvstream.client.retry import Backoff, Retrier, RetryPolicy
+from ruvstream.core.retry import Backoff, Retrier, RetryPolicy
 from ruvstream.errors import PayloadTooLargeError, RuvstreamError, UnavailableError
 
 from .node import Node

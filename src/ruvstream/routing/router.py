@@ -17,8 +17,8 @@ from typing import Any
 
 import aiohttp
 
-from ruvstream.client.retry import RetryBudget
 from ruvstream.core.clock import Clock, SystemClock
+from ruvstream.core.retry import RetryBudget
 from ruvstream.errors import RateLimitedError, UnauthorizedError, UnavailableError
 
 from .affinity import SubscriptionAffinity

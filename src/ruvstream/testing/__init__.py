@@ -1,6 +1,8 @@
-"""Helpers for tests and benchmarks that need real ruvstream processes."""
+"""Helpers for tests: real ruvstream processes (from ``ruvstream.devstack``) and GloVe data.
 
-from ruvstream.testing.router import RouterProcess
-from ruvstream.testing.server import NodeProcess, running_node
+Test code only: no production module imports this package.
+"""
+
+from ruvstream.devstack import NodeProcess, RouterProcess, running_node
 
 __all__ = ["NodeProcess", "RouterProcess", "running_node"]

@@ -1,7 +1,9 @@
 """What a peer engine adapter provides to the comparison.
 
-An engine is started on loopback (``start`` is a context manager yielding
-nothing; the engine keeps its own endpoint), loaded with the dataset's base
+An engine first says whether it can run here (``check`` raises
+``MissingExtraError``, before the comparison does any work), then is started
+on loopback (``start`` is a context manager yielding nothing; the engine
+keeps its own endpoint), loaded with the dataset's base
 vectors using the same HNSW build parameters as ruvstream's defaults
 (M 16, ef_construction 200, cosine), and searched through a ``Transport``
 with a given ``ef`` so every engine can be tuned to the same recall.
@@ -29,6 +31,8 @@ class MissingExtraError(RuntimeError):
 
 class Engine(Protocol):
     name: str
+
+    def check(self) -> None: ...
 
     def start(self, workdir: Path) -> AbstractContextManager[None]: ...
 

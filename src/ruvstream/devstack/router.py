@@ -1,4 +1,4 @@
-"""The router as a subprocess (``ruvstream router``) for tests and benchmarks.
+"""The router as a subprocess (``ruvstream router``) for dev tools, benchmarks and tests.
 
 A separate process, not an in-process app: the router then competes with the
 nodes for CPU as it would in production, and never with a load generator's
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruvstream.testing.process import START_TIMEOUT, await_port, await_ready, launch, stop
+from ruvstream.devstack.process import START_TIMEOUT, await_port, await_ready, launch, stop
 
 __all__ = ["RouterProcess"]
 

@@ -1,4 +1,4 @@
-"""Replication lag under a sustained write load: ``python -m ruvstream.replication.bench``.
+"""``ruvstream bench replication``: replication lag under a sustained write load.
 
 One node per region in this process, each with its own bus connection (NATS
 JetStream on 127.0.0.1:4222, or the embedded bus). An open-loop writer sends
@@ -24,28 +24,23 @@ import click
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
+from ruvstream.bench.glove import glove50, glove_available
 from ruvstream.config import NodeSettings, ReplicationSettings, Settings, StorageSettings
 from ruvstream.core.records import OpRecord, RecordData, vector_to_bytes
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.node import Node
 from ruvstream.geo import region_names
-from ruvstream.replication._factory import open_bus
-from ruvstream.replication.embedded import EmbeddedBus
-from ruvstream.replication.jetstream import JetStreamBus
-from ruvstream.replication.replicator import Replicator
+from ruvstream.replication import EmbeddedBus, JetStreamBus, Replicator, open_bus
 
-__all__ = ["main", "run_bench"]
+__all__ = ["replication_benchmark", "run_bench"]
 
 DIM = 50
 
 
 def _vectors(n: int) -> np.ndarray[Any, np.dtype[np.float32]]:
-    try:
-        from ruvstream.testing.data import glove50
-
+    if glove_available():
         return glove50(n, queries=1)[0]
-    except (ImportError, RuntimeError):
-        return np.random.default_rng(7).standard_normal((n, DIM)).astype(np.float32)
+    return np.random.default_rng(7).standard_normal((n, DIM)).astype(np.float32)
 
 
 async def _open(base: Path, region: str, settings: ReplicationSettings) -> Replicator[Node]:
@@ -138,17 +133,15 @@ async def run_bench(
     }
 
 
-@click.command()
+@click.command("replication")
 @click.option("--bus", type=click.Choice(["nats", "embedded"]), default="nats", show_default=True)
 @click.option("--regions", type=click.IntRange(2, 15), default=3, show_default=True)
 @click.option("--rate", type=float, default=500.0, show_default=True, help="Upserts per second.")
 @click.option("--seconds", type=float, default=10.0, show_default=True)
 @click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True)
-def main(bus: str, regions: int, rate: float, seconds: float, nats_url: str) -> None:
+def replication_benchmark(
+    bus: str, regions: int, rate: float, seconds: float, nats_url: str
+) -> None:
     """Replication lag p50/p99 under a sustained write load on loopback."""
     result = asyncio.run(run_bench(bus, regions, rate, seconds, nats_url))
     click.echo(json.dumps(result, indent=2))
-
-
-if __name__ == "__main__":
-    main()

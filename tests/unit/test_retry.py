@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ruvstream.client.retry import Backoff, Retrier, RetryBudget, RetryPolicy
 from ruvstream.core.clock import ManualClock
+from ruvstream.core.retry import Backoff, Retrier, RetryBudget, RetryPolicy, RetrySchedule
 
 
 @given(retry=st.integers(0, 40), draw=st.floats(0, 0.999999))
@@ -78,3 +79,21 @@ def test_budget_is_shared_by_all_calls_of_a_client() -> None:
     assert first.next_delay() is None  # 2 left: not above half
     second = Retrier(RetryPolicy(max_attempts=10), budget, rng=lambda: 0.0)
     assert second.next_delay() is None
+
+
+def test_a_schedule_grows_with_full_jitter_and_starts_over_after_a_success() -> None:
+    draws = iter([0.999, 0.999, 0.999, 0.5, 0.0])
+    schedule = RetrySchedule(Backoff(base=0.1, cap=0.3), rng=lambda: next(draws))
+    grown = [schedule.failed() for _ in range(3)]
+    assert grown == pytest.approx([0.0999, 0.1998, 0.2997])  # the ceiling doubles, then caps
+    schedule.succeeded()
+    assert schedule.failed() == pytest.approx(0.05)  # from the base again, jittered
+    assert schedule.failed() == 0.0  # full jitter reaches down to no wait at all
+
+
+@given(failures=st.integers(1, 60))
+def test_a_schedule_never_gives_up_and_never_exceeds_the_cap(failures: int) -> None:
+    schedule = RetrySchedule(Backoff(base=0.05, cap=2.0))
+    delays = [schedule.failed() for _ in range(failures)]
+    assert all(0.0 <= d <= 2.0 for d in delays)
+    assert schedule.failures == failures

@@ -1,51 +1,38 @@
-"""Single-node benchmark: raw index vs served over HTTP and WebSocket, one run.
+"""Closed-loop clients as bare asyncio protocols: a request, its answer, the next.
 
-    .venv/bin/python scripts/bench_node.py [--n 100000] [--clients 32] [--rounds 3]
-
-Measures raw faiss-HNSW QPS (single-query and batched) at the node's default
-parameters, then served QPS, p50/p99 latency and recall@10 over HTTP and over
-WebSocket with N concurrent closed-loop clients, and the served/raw ratios.
-This machine's speed drifts by tens of percent within minutes, so each round
-measures raw, HTTP and WebSocket back to back and the ratios are taken within
-a round; the summary is the median round.
-The load generator runs in this process (uvloop, one bare asyncio protocol
-per client, pre-encoded requests, raw keep-alive HTTP/1.1, pre-masked
-WebSocket frames) and the node in another, so they share the machine's cores
-as any client and server on one host do.
+The node benchmark's load: ``clients`` connections, each sending one
+pre-encoded request (keep-alive HTTP/1.1, or a pre-masked WebSocket frame)
+and the next as soon as the answer is in, for ``seconds``. Callbacks instead
+of stream reads keep the generator's own CPU per request small (about 13 us),
+which matters because it shares the node's cores.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import itertools
 import os
-import statistics
 import struct
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
-import httpx
 import numpy as np
 import orjson
-import uvloop
 
+from ruvstream.bench.glove import recall_at_k
 from ruvstream.bench.streams import masked_frame
-from ruvstream.core.spec import CollectionSpec
-from ruvstream.index.hnsw import HnswIndex
-from ruvstream.testing import running_node
-from ruvstream.testing.data import exact_top_k, glove50, recall_at_k
+
+__all__ = ["K", "Run", "encoded_requests", "served"]
 
 K = 10
 
 
 @dataclass
 class Run:
+    """What one protocol measured in one round: latencies, each row's hits, errors."""
+
     latencies: list[float] = field(default_factory=list)
     answers: dict[int, list[int]] = field(default_factory=dict)
     errors: int = 0
@@ -62,36 +49,6 @@ class Run:
             "recall": recall_at_k(found, truth[rows], K),
             "errors": self.errors,
         }
-
-
-def build_raw(base: np.ndarray) -> tuple[HnswIndex, float]:
-    spec = CollectionSpec(dim=base.shape[1])
-    index = HnswIndex(
-        spec.dim,
-        spec.metric,
-        m=spec.m,
-        ef_construction=spec.ef_construction,
-        ef_search=spec.ef_search,
-    )
-    started = time.perf_counter()
-    index.add(base)
-    return index, time.perf_counter() - started
-
-
-def raw_rates(index: HnswIndex, queries: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Batched QPS (all queries per call, repeated for about 2 s) and single-query QPS."""
-    started, done = time.perf_counter(), 0
-    while time.perf_counter() - started < 2.0:
-        _, slots = index.search(queries, K)
-        done += len(queries)
-    batched = done / (time.perf_counter() - started)
-    started, done = time.perf_counter(), 0
-    while time.perf_counter() - started < 1.0:
-        index.search(queries[done % len(queries)][None, :], K)
-        done += 1
-    single = done / (time.perf_counter() - started)
-    recall = recall_at_k([list(row) for row in slots.tolist()], truth, K)
-    return {"batched_qps": batched, "single_qps": single, "recall": recall}
 
 
 class _ClosedLoopClient(asyncio.Protocol):
@@ -252,103 +209,3 @@ def encoded_requests(queries: np.ndarray) -> dict[str, list[bytes]]:
         for q in queries
     ]
     return {"http": http, "websocket": websocket}
-
-
-def load(url: str, base: np.ndarray) -> float:
-    started = time.perf_counter()
-    with httpx.Client(base_url=url, timeout=300) as http:
-        http.put("/v1/collections/glove", json={"dim": base.shape[1]}).raise_for_status()
-        for start in range(0, len(base), 10_000):
-            block = np.ascontiguousarray(base[start : start + 10_000], dtype="<f4")
-            ids = ",".join(str(i) for i in range(start, start + len(block)))
-            http.post(
-                "/v1/collections/glove/records",
-                content=block.tobytes(),
-                headers={
-                    "Content-Type": "application/octet-stream",
-                    "X-Ids": ids,
-                },
-            ).raise_for_status()
-    return time.perf_counter() - started
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=8.0, help="per protocol per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--node-arg",
-        action="append",
-        default=[],
-        help="extra ruvstream serve flag (repeatable): --node-arg=--max-batch=128",
-    )
-    args = parser.parse_args()
-    base, queries = glove50(args.n, args.queries)
-    truth = exact_top_k(base, queries, K)
-    print(
-        f"GloVe-50 {args.n} base vectors, {len(queries)} queries, k={K}, "
-        f"defaults {CollectionSpec(dim=50)}, {args.clients} clients, {args.rounds} rounds"
-    )
-    index, build = build_raw(base)
-    print(f"raw index built in {build:.1f}s")
-    requests = encoded_requests(queries)
-    rows: list[tuple[str, dict[str, float]]] = []
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_node(Path(tmp) / "node", args=args.node_arg) as node,
-    ):
-        print(f"node loaded in {load(node.url, base):.1f}s over HTTP (binary float32 bodies)")
-        for round_no in range(1, args.rounds + 1):
-            rows.extend(one_round(round_no, index, node.port, queries, truth, requests, args))
-    report(rows)
-    return 0
-
-
-def one_round(
-    round_no: int,
-    index: HnswIndex,
-    port: int,
-    queries: np.ndarray,
-    truth: np.ndarray,
-    requests: dict[str, list[bytes]],
-    args: argparse.Namespace,
-) -> list[tuple[str, dict[str, float]]]:
-    """Raw, then each protocol, back to back: the ratios compare neighbours in time."""
-    raw = raw_rates(index, queries, truth)
-    print(
-        f"round {round_no}  raw batched {raw['batched_qps']:,.0f} QPS  "
-        f"single {raw['single_qps']:,.0f} QPS  recall@10 {raw['recall']:.3f}"
-    )
-    rows = []
-    for protocol, encoded in requests.items():
-        run = uvloop.run(served(port, protocol, encoded, args.clients, args.seconds))
-        s = run.summary(truth)
-        row = dict(s)
-        row["vs_batched"] = s["qps"] / raw["batched_qps"]
-        row["vs_single"] = s["qps"] / raw["single_qps"]
-        rows.append((protocol, row))
-        print(
-            f"round {round_no}  {protocol:<9} {s['qps']:,.0f} QPS  p50 {s['p50_ms']:.1f} ms  "
-            f"p99 {s['p99_ms']:.1f} ms  recall@10 {s['recall']:.3f}  errors {s['errors']:.0f}  "
-            f"served/raw batched {row['vs_batched']:.2f}  single {row['vs_single']:.2f}"
-        )
-    return rows
-
-
-def report(rows: list[tuple[str, dict[str, float]]]) -> None:
-    print("\nmedian over rounds:")
-    for protocol in ("http", "websocket"):
-        mine = [row for name, row in rows if name == protocol]
-        m = {key: statistics.median(row[key] for row in mine) for key in mine[0]}
-        print(
-            f"served {protocol:<9} {m['qps']:,.0f} QPS  p50 {m['p50_ms']:.1f} ms  "
-            f"p99 {m['p99_ms']:.1f} ms  recall@10 {m['recall']:.3f}  "
-            f"served/raw batched {m['vs_batched']:.2f}  served/raw single {m['vs_single']:.2f}"
-        )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Real node processes for tests and benchmarks: started, killed, restarted.
+"""Real node processes for dev tools, benchmarks and tests: started, killed, restarted.
 
 ``running_node`` starts ``ruvstream serve`` as a subprocess on 127.0.0.1
 with port 0, reads the bound port from its port file, and waits for
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruvstream.testing.process import START_TIMEOUT, await_port, await_ready, launch, stop
+from ruvstream.devstack.process import START_TIMEOUT, await_port, await_ready, launch, stop
 
 __all__ = ["NodeProcess", "running_node"]
 

@@ -1,19 +1,16 @@
 """A local multi-region deployment in one process: nodes x regions on loopback.
 
 Each node is the real node app (``ruvstream.api.app.create_app``) under its
-own uvicorn server on a pre-bound 127.0.0.1 socket, with its own data dir and
-durable bus consumer; they share one event loop and either the embedded bus
-or a NATS JetStream stream. Used by ``ruvstream cluster up``, the replication
-integration tests and the lag benchmark.
+own uvicorn server (``ruvstream.serving``) on a 127.0.0.1 socket, with its
+own data dir and durable bus consumer; they share one event loop and either
+the embedded bus or a NATS JetStream stream. Signals belong to the program
+that runs the cluster, not to its servers. Used by ``ruvstream cluster up``,
+the replication integration tests and benchmarks.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import socket
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from ruvstream import serving
 from ruvstream.api.app import create_app
 from ruvstream.config import (
     BatchSettings,
@@ -30,19 +28,10 @@ from ruvstream.config import (
     Settings,
     StorageSettings,
 )
+from ruvstream.devstack.state import STATE_FILE, write_state
 from ruvstream.engine.node import Node
 
 __all__ = ["ClusterNode", "LocalCluster"]
-
-STATE_FILE = "cluster.json"
-
-
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to the cluster owning it."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 @dataclass
@@ -52,8 +41,7 @@ class ClusterNode:
     data_dir: Path
     settings: Settings
     app: Starlette | None = None
-    server: _QuietServer | None = None
-    task: asyncio.Task[None] | None = None
+    server: serving.RunningServer | None = None
     port: int = 0
 
     @property
@@ -68,7 +56,7 @@ class ClusterNode:
 
     @property
     def running(self) -> bool:
-        return self.task is not None and not self.task.done()
+        return self.server is not None and not self.server.task.done()
 
 
 @dataclass
@@ -102,28 +90,18 @@ class LocalCluster:
 
     async def start_node(self, member: ClusterNode) -> None:
         """(Re)start one node on its data dir and, after a restart, its old port."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", member.port))
-        member.port = sock.getsockname()[1]
+        sock = serving.bind("127.0.0.1", member.port)
         member.app = create_app(member.settings)
         config = uvicorn.Config(member.app, log_level="warning", access_log=False, lifespan="on")
-        member.server = _QuietServer(config)
-        member.task = asyncio.get_running_loop().create_task(member.server.serve([sock]))
-        while not member.server.started:
-            if member.task.done():
-                member.task.result()
-                raise RuntimeError(f"node {member.node_id} stopped during start-up")
-            await asyncio.sleep(0.01)
+        member.server = await serving.start(serving.Server(config, handle_signals=False), sock)
+        member.port = member.server.port
 
     async def stop_node(self, member: ClusterNode) -> None:
         """Stop one node cleanly: drain, close replication, final snapshot."""
-        if member.server is None or member.task is None:
+        if member.server is None:
             return
-        member.server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await member.task
-        member.task = None
+        await member.server.stop()
+        member.server = None
 
     async def stop(self) -> None:
         for member in reversed(self.nodes):
@@ -145,9 +123,6 @@ class LocalCluster:
             ],
         }
 
-    def write_state(self) -> Path:
-        path = self.base_dir / STATE_FILE
-        staging = path.with_suffix(".tmp")
-        staging.write_text(json.dumps(self.describe(), indent=2))
-        staging.replace(path)
-        return path
+    def write_state(self, path: Path | None = None) -> Path:
+        """Write ``describe()`` to ``path`` (default ``<base_dir>/cluster.json``)."""
+        return write_state(path or self.base_dir / STATE_FILE, self.describe())

@@ -1,10 +1,13 @@
 """``ruvstream cluster``: run a local multi-region deployment and inspect it.
 
 ``cluster up`` starts regions x nodes in one process on loopback (embedded
-bus or the local NATS JetStream), prints the endpoints, writes them to
-``<dir>/cluster.json`` and runs until SIGINT/SIGTERM (or ``--duration``),
-then stops every node cleanly. ``cluster status`` reads that file (or takes
-``--url``) and shows each node's region, health and lag per source region.
+bus or the local NATS JetStream), prints the endpoints, writes them to a
+state file and runs until SIGINT/SIGTERM (or ``--duration``), then stops
+every node cleanly. The cluster lives in ``--dir``, by default under the
+user's state directory (``devstack.state``), and the state file is
+``<dir>/cluster.json`` unless ``--state`` names another. ``cluster status``
+reads that file, so it works from any working directory, and shows each
+node's region, health and lag per source region (or probes ``--url``).
 """
 
 from __future__ import annotations
@@ -20,13 +23,33 @@ import click
 import httpx
 
 from ruvstream.config import ReplicationSettings
+from ruvstream.devstack.cluster import LocalCluster
+from ruvstream.devstack.state import STATE_FILE, default_base_dir, read_state
 from ruvstream.geo import region_names
 from ruvstream.replication.bootstrap import bootstrap_from_peer
-from ruvstream.replication.cluster import STATE_FILE, LocalCluster
 
 __all__ = ["cluster"]
 
 DEFAULT_REGIONS = "us-east1,europe-west1,asia-east1"
+
+_DIR = click.option(
+    "--dir",
+    "base_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Where the cluster's data lives [default: {default_base_dir()}].",
+)
+_STATE = click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"The cluster's state file [default: <dir>/{STATE_FILE}].",
+)
+
+
+def _state_path(base_dir: Path | None, state_path: Path | None) -> Path:
+    return state_path or (base_dir or default_base_dir()) / STATE_FILE
 
 
 @click.group()
@@ -50,9 +73,8 @@ def _regions(value: str) -> list[str]:
 )
 @click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True)
 @click.option("--stream", default="ruvstream-cluster", show_default=True)
-@click.option(
-    "--dir", "base_dir", type=click.Path(path_type=Path), default=Path("./ruvstream-cluster")
-)
+@_DIR
+@_STATE
 @click.option("--lag-bound", type=float, default=5.0, show_default=True)
 @click.option(
     "--duration", type=float, default=0.0, help="Stop after this many seconds (0: on signal)."
@@ -63,7 +85,8 @@ def up(
     bus: str,
     nats_url: str,
     stream: str,
-    base_dir: Path,
+    base_dir: Path | None,
+    state_path: Path | None,
     lag_bound: float,
     duration: float,
 ) -> None:
@@ -71,11 +94,12 @@ def up(
     settings = ReplicationSettings(
         bus=bus, nats_url=nats_url, stream=stream, lag_bound_seconds=lag_bound
     )
-    local = LocalCluster(base_dir, _regions(regions), nodes_per_region, settings)
-    asyncio.run(_run(local, duration))
+    home = base_dir or default_base_dir()
+    local = LocalCluster(home, _regions(regions), nodes_per_region, settings)
+    asyncio.run(_run(local, _state_path(home, state_path), duration))
 
 
-async def _run(local: LocalCluster, duration: float) -> None:
+async def _run(local: LocalCluster, state_path: Path, duration: float) -> None:
     local.base_dir.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -83,17 +107,27 @@ async def _run(local: LocalCluster, duration: float) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await local.start()
-        state = local.write_state()
-        click.echo(f"cluster up: bus={local.replication.bus} stream={local.replication.stream}")
-        for member in local.nodes:
-            click.echo(f"  {member.region:<24} {member.node_id:<28} {member.url}")
-        click.echo(f"endpoints in {state}; stop with Ctrl-C", err=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), duration or None)
+        state = local.write_state(state_path)
+        try:
+            click.echo(f"cluster up: bus={local.replication.bus} stream={local.replication.stream}")
+            for member in local.nodes:
+                click.echo(f"  {member.region:<24} {member.node_id:<28} {member.url}")
+            click.echo(f"endpoints in {state}; {_status_command(state)} shows them", err=True)
+            click.echo("stop with Ctrl-C", err=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), duration or None)
+        finally:
+            # Only the file this run wrote: a cluster that failed to start must
+            # not remove the state of the one already running there.
+            await asyncio.to_thread(state.unlink, True)
     finally:
         await local.stop()
-        (local.base_dir / STATE_FILE).unlink(missing_ok=True)
-        click.echo("cluster stopped", err=True)
+    click.echo("cluster stopped", err=True)
+
+
+def _status_command(state: Path) -> str:
+    default = _state_path(None, None)
+    return "`ruvstream cluster status`" + ("" if state == default else f" --state {state}")
 
 
 def _probe(client: httpx.Client, region: str, node: str, url: str) -> dict[str, Any]:
@@ -114,20 +148,24 @@ def _probe(client: httpx.Client, region: str, node: str, url: str) -> dict[str, 
 
 
 @cluster.command("status")
-@click.option(
-    "--dir", "base_dir", type=click.Path(path_type=Path), default=Path("./ruvstream-cluster")
-)
-@click.option("--url", "urls", multiple=True, help="Node URLs (instead of --dir).")
+@_DIR
+@_STATE
+@click.option("--url", "urls", multiple=True, help="Node URLs (instead of a state file).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(base_dir: Path, urls: tuple[str, ...], as_json: bool) -> None:
+def status(
+    base_dir: Path | None, state_path: Path | None, urls: tuple[str, ...], as_json: bool
+) -> None:
     """Show every node: region, health, applied position, lag per source region."""
     if urls:
         targets = [("?", "?", url) for url in urls]
     else:
-        state_path = base_dir / STATE_FILE
-        if not state_path.exists():
-            raise click.ClickException(f"no running cluster ({state_path} not found)")
-        state = json.loads(state_path.read_text())
+        path = _state_path(base_dir, state_path)
+        if not path.exists():
+            raise click.ClickException(
+                f"no running cluster ({path} not found): start one with `ruvstream cluster up`, "
+                "or say where with --dir, --state or --url"
+            )
+        state = read_state(path)
         targets = [(n["region"], n["node"], n["url"]) for n in state["nodes"]]
     with httpx.Client(timeout=3.0) as client:
         rows = [_probe(client, *target) for target in targets]
