@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruvstream.testing.process import launch, stop
+from ruvstream.devstack.process import launch, stop
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ruvstream.client.retry import Backoff
 from ruvstream.control.coordinator import Coordinator, agent_queue, read_tasks, submit, task_summary
 from ruvstream.control.membership import Registry
 from ruvstream.control.queue import MemoryWorkQueue
@@ -14,6 +13,7 @@ from ruvstream.control.store import MemoryStore
 from ruvstream.control.tasks import Task, TaskState, new_task
 from ruvstream.control.worker import Executor, TaskWorker
 from ruvstream.core.clock import ManualClock
+from ruvstream.core.retry import Backoff
 
 from .helpers import member
 

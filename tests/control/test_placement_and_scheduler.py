@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from ruvstream.client.retry import Backoff
 from ruvstream.control.figures import Figures
 from ruvstream.control.placement import Candidate, make_placement
 from ruvstream.control.scheduler import Scheduler
 from ruvstream.control.tasks import Task, TaskState, new_task
 from ruvstream.core.clock import ManualClock
+from ruvstream.core.retry import Backoff
 
 from .helpers import member
 

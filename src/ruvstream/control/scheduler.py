@@ -29,8 +29,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ruvstream.client.retry import Backoff
 from ruvstream.core.clock import Clock, SystemClock
+from ruvstream.core.retry import Backoff
 from ruvstream.routing.breaker import BreakerConfig, CircuitBreaker
 
 from .membership import Member, NodeState
