@@ -17,8 +17,9 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "ruvstream"
 
 # The lower half, bottom up: a package may import packages of its rank or below.
 LOWER_RANKS = {"core": 0, "index": 1, "storage": 1, "engine": 2, "replication": 3}
-# Modules every package may use: the error tree, settings, metrics, region data.
-LEAVES = {"errors", "config", "telemetry", "geo"}
+# Modules every package may use: the error tree and its one table, settings, metrics,
+# region data.
+LEAVES = {"errors", "error_map", "config", "telemetry", "geo"}
 
 
 def _modules() -> list[Path]:
@@ -120,3 +121,14 @@ def test_every_module_curates_its_exports() -> None:
         if path.name != "__main__.py" and "__all__" not in path.read_text()
     ]
     assert missing == []
+
+
+def test_the_control_plane_does_not_import_the_router() -> None:
+    """The router follows the control plane's registry, never the other way round."""
+    wrong = [
+        f"{path.relative_to(SOURCE)} imports {dotted}"
+        for path in (SOURCE / "control").rglob("*.py")
+        for dotted in imported(path)
+        if _top(dotted) == "routing"
+    ]
+    assert wrong == []

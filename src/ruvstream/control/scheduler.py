@@ -29,9 +29,9 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from ruvstream.core.breaker import BreakerConfig, CircuitBreaker
 from ruvstream.core.clock import Clock, SystemClock
 from ruvstream.core.retry import Backoff
-from ruvstream.routing.breaker import BreakerConfig, CircuitBreaker
 
 from .membership import Member, NodeState
 from .placement import Candidate, Placement, make_placement

@@ -6,8 +6,9 @@ injected clock and do no I/O; ``RouterApp`` is the ASGI reverse proxy that
 uses them, and ``router`` its command line.
 """
 
+from ruvstream.core.breaker import BreakerConfig, BreakerState, CircuitBreaker
+
 from .app import RouterApp
-from .breaker import BreakerConfig, BreakerState, CircuitBreaker
 from .config import NodeSpec, RouterSettings, parse_node
 from .locate import ClientLocator
 from .node import HealthReport, Node

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from .breaker import BreakerConfig
+from ruvstream.core.breaker import BreakerConfig
+
 from .config import RouterSettings, parse_node
 from .outlier import OutlierConfig
 from .server import serve

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .breaker import BreakerConfig
+from ruvstream.core.breaker import BreakerConfig
+
 from .outlier import OutlierConfig
 
 __all__ = ["NodeSpec", "RouterSettings", "parse_node"]

@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable
 from ruvstream.control.fence import Fence
 from ruvstream.control.follow import MembershipEvent, follow
 from ruvstream.control.membership import Member, NodeState, Registry
+from ruvstream.core.breaker import CircuitBreaker
 
-from .breaker import CircuitBreaker
 from .node import Node
 from .router import Router
 

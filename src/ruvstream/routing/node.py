@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .breaker import CircuitBreaker
+from ruvstream.core.breaker import CircuitBreaker
 
 __all__ = ["HealthReport", "Node"]
 

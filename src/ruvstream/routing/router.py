@@ -17,12 +17,12 @@ from typing import Any
 
 import aiohttp
 
+from ruvstream.core.breaker import CircuitBreaker
 from ruvstream.core.clock import Clock, SystemClock
 from ruvstream.core.retry import RetryBudget
 from ruvstream.errors import RateLimitedError, UnauthorizedError, UnavailableError
 
 from .affinity import SubscriptionAffinity
-from .breaker import CircuitBreaker
 from .config import RouterSettings
 from .locate import ClientLocator
 from .metrics import RouterMetrics

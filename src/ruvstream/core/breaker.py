@@ -1,4 +1,7 @@
-"""Per-node circuit breaker: failure-rate and slow-call-rate over a sliding window.
+"""A circuit breaker: failure-rate and slow-call-rate over a sliding window.
+
+The router keeps one per node, the control plane one per agent; it is a pure
+policy on an injected clock, so it lives in core.
 
 States and transitions (resilience4j semantics, injected clock, no sleeping):
 
