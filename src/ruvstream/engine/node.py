@@ -35,6 +35,7 @@ from ruvstream.engine.read_scheduler import ReadScheduler
 from ruvstream.engine.recovery import recover
 from ruvstream.engine.snapshot_policy import SnapshotPolicy
 from ruvstream.engine.subscriptions import Subscription, SubscriptionHub
+from ruvstream.engine.wal_retention import FirstNeeded, WalRetention
 from ruvstream.engine.write_pipeline import WriteListener, WritePipeline
 from ruvstream.errors import CollectionExistsError, CollectionNotFoundError
 from ruvstream.storage.dirlock import DataDirLock
@@ -71,6 +72,7 @@ class Node:
             interval=settings.storage.fsync_interval_seconds,
         )
         self._snapshot_store = SnapshotStore(data / "snapshots")
+        self._retention = WalRetention()
         self._writes = WritePipeline(
             region=self.region,
             hlc=self.hlc,
@@ -91,6 +93,7 @@ class Node:
             executor=self._reads.executor,
             idempotency=self.idempotency,
             applied_through=self._writes.applied_through,
+            retention=self._retention,
         )
         self._writes.add_observer(self._reads.after_apply)
         self._writes.add_observer(self._snapshots.after_apply)
@@ -246,6 +249,10 @@ class Node:
 
     def set_replication_state(self, name: str, state: dict[str, Any]) -> None:
         self._snapshots.carried[name] = dict(state)
+
+    def hold_wal(self, name: str, first_needed: FirstNeeded) -> None:
+        """Keep every WAL entry from ``first_needed()`` on through later checkpoints."""
+        self._retention.hold(name, first_needed)
 
     def holds_data(self) -> bool:
         return self.wal.last_seq > 0 or bool(self.catalog.collections)

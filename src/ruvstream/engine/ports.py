@@ -2,7 +2,8 @@
 
 ``ReplicationPort`` is all replication may use of a node: apply an op from
 elsewhere, hear of local writes, report health, keep its position in state
-that snapshots carry, and ask whether the node holds any data at all.
+that snapshots carry, keep WAL entries it has not published yet, and ask
+whether the node holds any data at all.
 ``Node`` implements it.
 """
 
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry
 
 from ruvstream.core.records import OpRecord
+from ruvstream.engine.wal_retention import FirstNeeded
 from ruvstream.engine.write_pipeline import WriteListener
 
 __all__ = ["HealthReporter", "ReplicationPort"]
@@ -47,6 +49,9 @@ class ReplicationPort(Protocol):
 
     def set_replication_state(self, name: str, state: dict[str, Any]) -> None:
         """Keep ``state`` under ``name``: every snapshot from now on carries it."""
+
+    def hold_wal(self, name: str, first_needed: FirstNeeded) -> None:
+        """Keep every WAL entry from ``first_needed()`` on (ops not yet published)."""
 
     def holds_data(self) -> bool:
         """Whether the node holds anything: a logged write or a collection."""

@@ -4,7 +4,8 @@ A snapshot is written every ``snapshot_every_ops`` applied ops, every
 ``snapshot_interval_seconds`` if anything changed, and on shutdown. Before
 writing, tombstones older than the retention horizon are forgotten (replicas
 further behind than that restore from a snapshot anyway); after, the WAL
-segments the snapshot covers are dropped. ``carried`` holds named state that
+segments the snapshot covers are dropped, except those holding an entry some
+part of the node still needs (``wal_retention``). ``carried`` holds named state that
 other parts of the node (replication) need back after a restore.
 """
 
@@ -25,6 +26,7 @@ from ruvstream.core.records import OpRecord
 from ruvstream.engine.apply import Catalog, Outcome
 from ruvstream.engine.idempotency import IdempotencyTable
 from ruvstream.engine.recovery import write_snapshot
+from ruvstream.engine.wal_retention import WalRetention
 from ruvstream.storage.snapshot import SnapshotStore
 from ruvstream.storage.wal import WriteAheadLog
 
@@ -46,6 +48,7 @@ class SnapshotPolicy:
         executor: Executor,
         idempotency: IdempotencyTable,
         applied_through: Callable[[], int],
+        retention: WalRetention,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -56,6 +59,7 @@ class SnapshotPolicy:
         self._executor = executor
         self._idempotency = idempotency
         self._applied_through = applied_through
+        self._retention = retention
         self.carried: dict[str, Any] = {}
         """Named state written into every snapshot and restored with it."""
         self.ops_since_snapshot = 0
@@ -93,7 +97,7 @@ class SnapshotPolicy:
                     idempotency=self._idempotency.export(),
                 ),
             )
-            self._wal.checkpoint(covered)
+            self._wal.checkpoint(self._retention.floor(covered))
             self.ops_since_snapshot = 0
             return path
 
