@@ -1,4 +1,5 @@
-"""``ruvstream control``: status as JSON from any directory, task submission, option parsing."""
+"""``ruvstream control`` and ``cluster status --nats-url``: status as JSON from any
+directory, task submission, option parsing."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ def test_status_and_submit_from_any_directory(
         assert submitted.exit_code == 0 and submitted.output.startswith("task-")
         bad = runner.invoke(main, ["control", "submit", "snapshot", "--payload", "[1", *args])
         assert bad.exit_code != 0
+        # `cluster status` reads the same registry: one view, two commands.
+        control = json.loads(runner.invoke(main, ["control", "status", "--json", *args]).output)
+        cluster = runner.invoke(main, ["cluster", "status", "--json", *args])
+        assert cluster.exit_code == 0, cluster.output
+        assert json.loads(cluster.output) == control
+        people = runner.invoke(main, ["cluster", "status", *args])
+        assert people.output.splitlines() == ["leader: none", "tasks: none"]
         assert list(tmp_path.iterdir()) == []  # nothing written where it ran
     finally:
         asyncio.run(_remove(namespace))

@@ -175,33 +175,16 @@ def control(ctx: click.Context, /, **options: Any) -> None:
         asyncio.run(_run_member(options))
 
 
-async def _status(nats_url: str, namespace: str) -> dict[str, Any]:
-    from .status import cluster_status
-    from .store.jetstream import NatsBackend
-
-    backend = await NatsBackend.connect(nats_url)
-    try:
-        return await cluster_status(backend, ControlNames(namespace))
-    finally:
-        await backend.close()
-
-
 @control.command("status")
 @click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
 @click.option("--namespace", default="ruvstream", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(nats_url: str, namespace: str, as_json: bool) -> None:
     """Leader, nodes and tasks of a control plane, read from its registry."""
-    found = asyncio.run(_status(nats_url, namespace))
-    if as_json:
-        click.echo(json.dumps(found, indent=2, sort_keys=True))
-        return
-    leader = found["leader"]
-    click.echo(f"leader: {leader['id']} (token {leader['token']})" if leader else "leader: none")
-    for node in found["nodes"]:
-        click.echo(f"{node['region']:<16} {node['id']:<24} {node['state']:<9} {node['address']}")
-    counts = ", ".join(f"{k} {v}" for k, v in found["tasks"]["counts"].items() if v)
-    click.echo(f"tasks: {counts or 'none'}")
+    from .status import read_status, render_status
+
+    found = asyncio.run(read_status(nats_url, namespace))
+    click.echo(json.dumps(found, indent=2, sort_keys=True) if as_json else render_status(found))
 
 
 async def _submit(nats_url: str, namespace: str, task: Any) -> str:

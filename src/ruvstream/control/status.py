@@ -25,7 +25,7 @@ from .membership import Member
 from .names import ControlNames
 from .store import StoreBackend
 
-__all__ = ["cluster_status", "node_status"]
+__all__ = ["cluster_status", "node_status", "read_status", "render_status"]
 
 
 def node_status(member: Member) -> dict[str, Any]:
@@ -71,3 +71,25 @@ async def cluster_status(
                 desired[key.removeprefix("desired.")] = json.loads(entry.value)
     status["desired"] = desired
     return status
+
+
+async def read_status(nats_url: str, namespace: str) -> dict[str, Any]:
+    """``cluster_status`` of the control plane behind ``nats_url`` (read-only)."""
+    from .store.jetstream import NatsBackend
+
+    backend = await NatsBackend.connect(nats_url)
+    try:
+        return await cluster_status(backend, ControlNames(namespace))
+    finally:
+        await backend.close()
+
+
+def render_status(found: dict[str, Any]) -> str:
+    """The status as lines for people: the leader, a line per node, task counts."""
+    leader = found["leader"]
+    lines = [f"leader: {leader['id']} (token {leader['token']})" if leader else "leader: none"]
+    for node in found["nodes"]:
+        lines.append(f"{node['region']:<16} {node['id']:<24} {node['state']:<9} {node['address']}")
+    counts = ", ".join(f"{k} {v}" for k, v in found["tasks"]["counts"].items() if v)
+    lines.append(f"tasks: {counts or 'none'}")
+    return "\n".join(lines)

@@ -7,7 +7,8 @@ every node cleanly. The cluster lives in ``--dir``, by default under the
 user's state directory (``devstack.state``), and the state file is
 ``<dir>/cluster.json`` unless ``--state`` names another. ``cluster status``
 reads that file, so it works from any working directory, and shows each
-node's region, health and lag per source region (or probes ``--url``).
+node's region, health and lag per source region (or probes ``--url``); with
+``--nats-url`` it prints what the control plane's registry holds instead.
 """
 
 from __future__ import annotations
@@ -151,11 +152,33 @@ def _probe(client: httpx.Client, region: str, node: str, url: str) -> dict[str, 
 @_DIR
 @_STATE
 @click.option("--url", "urls", multiple=True, help="Node URLs (instead of a state file).")
+@click.option(
+    "--nats-url",
+    default=None,
+    help="Read the control plane's registry at this NATS instead: leader, nodes, tasks.",
+)
+@click.option("--namespace", default="ruvstream", show_default=True, help="With --nats-url.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(
-    base_dir: Path | None, state_path: Path | None, urls: tuple[str, ...], as_json: bool
+    base_dir: Path | None,
+    state_path: Path | None,
+    urls: tuple[str, ...],
+    nats_url: str | None,
+    namespace: str,
+    as_json: bool,
 ) -> None:
-    """Show every node: region, health, applied position, lag per source region."""
+    """Show every node: region, health, applied position, lag per source region.
+
+    With ``--nats-url``, the cluster as its control plane records it (any
+    deployment, from any directory): ``{"leader": {"id", "token", "since"},
+    "nodes": [...], "tasks": {...}}``.
+    """
+    if nats_url:
+        from ruvstream.control.status import read_status, render_status
+
+        found = asyncio.run(read_status(nats_url, namespace))
+        click.echo(json.dumps(found, indent=2, sort_keys=True) if as_json else render_status(found))
+        return
     if urls:
         targets = [("?", "?", url) for url in urls]
     else:
