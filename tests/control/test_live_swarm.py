@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
-from ruvstream.bench.loadgen import LoadGenerator, Workload
+from ruvstream.bench.loadgen import LoadGenerator, SteadyPlan, Workload
 from ruvstream.bench.transports import HttpTransport
 from ruvstream.client import AsyncSession
 from ruvstream.control.member import ControlMember, MemberSettings
@@ -29,23 +28,6 @@ from .conftest import NATS_URL, unique, wait_for
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
 DIM = 8
-
-
-@dataclass
-class Steady:
-    """A constant-rate open-loop plan (``bench.loadgen.Plan``)."""
-
-    rate: float
-    seconds: float = 2.0
-
-    def rate_at(self, t: float) -> float:
-        return self.rate
-
-    def streams_at(self, t: float) -> int:
-        return 0
-
-    def in_burst(self, t: float) -> bool:
-        return False
 
 
 async def load_collection(url: str, base: np.ndarray) -> None:
@@ -134,7 +116,7 @@ async def test_the_swarm_grows_under_load_and_retires_without_a_failed_request(
         for _ in range(40):  # 2 s rounds of load, each followed by a look
             if await grown_and_routed():
                 break
-            await generator.run(Steady(rate=40.0))
+            await generator.run(SteadyPlan(2.0, 40.0))
         else:
             pytest.fail(f"the region did not grow and get traffic: {await served_by(router)}")
         assert (await actuator.instances("r1"))[0].id == first.id
@@ -158,11 +140,11 @@ async def test_the_swarm_grows_under_load_and_retires_without_a_failed_request(
         for _ in range(40):
             if await shrunk():
                 break
-            await generator.run(Steady(rate=4.0))
+            await generator.run(SteadyPlan(2.0, 4.0))
         else:
             pytest.fail(f"the region did not shrink: {await actuator.instances('r1')}")
         for _ in range(3):  # it stays at the minimum
-            await generator.run(Steady(rate=2.0))
+            await generator.run(SteadyPlan(2.0, 2.0))
         assert len(await actuator.instances("r1")) == 1
         book = generator.result.book
         assert book.failed == failed_before == 0, book.errors

@@ -33,7 +33,7 @@ from ruvstream.bench.patterns import QueryPicker, arrivals
 from ruvstream.bench.streams import StreamPool
 from ruvstream.bench.transports import RequestFailed, Transport
 
-__all__ = ["LoadGenerator", "LoadResult", "Plan", "Workload"]
+__all__ = ["LoadGenerator", "LoadResult", "Plan", "SteadyPlan", "Workload"]
 
 
 class Plan(Protocol):
@@ -47,6 +47,23 @@ class Plan(Protocol):
     def streams_at(self, t: float) -> int: ...
 
     def in_burst(self, t: float) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SteadyPlan:
+    """A flat load: ``rate`` q/s (open loop) for ``seconds``, no held streams."""
+
+    seconds: float
+    rate: float = 0.0
+
+    def rate_at(self, t: float) -> float:
+        return self.rate
+
+    def streams_at(self, t: float) -> int:
+        return 0
+
+    def in_burst(self, t: float) -> bool:
+        return False
 
 
 @dataclass

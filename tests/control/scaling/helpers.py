@@ -25,8 +25,11 @@ def config(**changes: object) -> ScalingConfig:
         node=NODE,
         reactive=ReactiveConfig(),
         budget=BudgetConfig(hourly_dollars=1e9, daily_dollars=1e12, monthly_dollars=1e15),
-        regions={REGION: RegionPolicy(REGION, min_instances=1, max_instances=500,
-                                      cost_per_instance_hour=1.0, priority=10)},
+        regions={
+            REGION: RegionPolicy(
+                REGION, min_instances=1, max_instances=500, cost_per_instance_hour=1.0, priority=10
+            )
+        },
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -40,7 +43,11 @@ def simulation(
     start: float = 1_800_000_000.0,
 ) -> ScalingSimulation:
     return ScalingSimulation(
-        cfg or config(), calendar, [REGION], predictive=predictive, start=start,
+        cfg or config(),
+        calendar,
+        [REGION],
+        predictive=predictive,
+        start=start,
         initial={REGION: initial},
     )
 

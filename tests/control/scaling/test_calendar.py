@@ -19,8 +19,9 @@ T0 = 1_784_473_200.0  # 2026-07-19T15:00:00Z
 
 
 def test_the_original_patterns_with_their_figures() -> None:
-    figures = {n: (p.multiplier, p.duration_seconds, p.peak_offset_seconds)
-               for n, p in PATTERNS.items()}
+    figures = {
+        n: (p.multiplier, p.duration_seconds, p.peak_offset_seconds) for n, p in PATTERNS.items()
+    }
     assert figures == {
         "world-cup-final": (45.0, 7200.0, 5400.0),
         "major-release": (15.0, 14400.0, 1800.0),
@@ -73,14 +74,31 @@ def test_upcoming_uses_the_lookahead() -> None:
 def test_file_round_trip(tmp_path: Path) -> None:
     doc = {
         "version": 1,
-        "patterns": {"derby": {"multiplier": 8, "duration_seconds": 7200,
-                               "peak_offset_seconds": 3600, "regions": ["europe-west1"]}},
+        "patterns": {
+            "derby": {
+                "multiplier": 8,
+                "duration_seconds": 7200,
+                "peak_offset_seconds": 3600,
+                "regions": ["europe-west1"],
+            }
+        },
         "events": [
-            {"id": "wc", "name": "World Cup final", "type": "world-cup-final",
-             "start": "2026-07-19T15:00:00Z", "regions": ["us-central1", "europe-west1"],
-             "expected_audience": 2_000_000_000},
-            {"id": "d", "name": "Derby", "type": "derby", "start": T0 + 86400,
-             "multiplier": 10, "duration_seconds": 3600},
+            {
+                "id": "wc",
+                "name": "World Cup final",
+                "type": "world-cup-final",
+                "start": "2026-07-19T15:00:00Z",
+                "regions": ["us-central1", "europe-west1"],
+                "expected_audience": 2_000_000_000,
+            },
+            {
+                "id": "d",
+                "name": "Derby",
+                "type": "derby",
+                "start": T0 + 86400,
+                "multiplier": 10,
+                "duration_seconds": 3600,
+            },
         ],
     }
     path = tmp_path / "events.json"
@@ -100,21 +118,42 @@ def test_file_round_trip(tmp_path: Path) -> None:
     ("doc", "message"),
     [
         ({"events": [{"id": "a", "type": "sports"}]}, r"events\[0\]\.start: missing"),
-        ({"events": [{"id": "a", "type": "sports", "start": "2026-13-01"}]},
-         r"events\[0\]\.start: expected an ISO 8601 time"),
-        ({"events": [{"id": "a", "type": "sports", "start": "2026-07-19T15:00:00"}]},
-         r"events\[0\]\.start: expected an ISO 8601 time with a zone"),
+        (
+            {"events": [{"id": "a", "type": "sports", "start": "2026-13-01"}]},
+            r"events\[0\]\.start: expected an ISO 8601 time",
+        ),
+        (
+            {"events": [{"id": "a", "type": "sports", "start": "2026-07-19T15:00:00"}]},
+            r"events\[0\]\.start: expected an ISO 8601 time with a zone",
+        ),
         ({"events": [{"id": "a", "type": "wedding", "start": 0}]}, r"events\[0\].*unknown type"),
-        ({"events": [{"id": "a", "type": "sports", "start": 0, "colour": "red"}]},
-         r"events\[0\]: unknown field\(s\) colour"),
-        ({"events": [{"id": "a", "type": "sports", "start": 0, "expected_audience": -1}]},
-         r"events\[0\]\.expected_audience"),
-        ({"events": [{"id": "a", "type": "sports", "start": 0},
-                     {"id": "a", "type": "release", "start": 0}]}, r"events\[1\].*already"),
+        (
+            {"events": [{"id": "a", "type": "sports", "start": 0, "colour": "red"}]},
+            r"events\[0\]: unknown field\(s\) colour",
+        ),
+        (
+            {"events": [{"id": "a", "type": "sports", "start": 0, "expected_audience": -1}]},
+            r"events\[0\]\.expected_audience",
+        ),
+        (
+            {
+                "events": [
+                    {"id": "a", "type": "sports", "start": 0},
+                    {"id": "a", "type": "release", "start": 0},
+                ]
+            },
+            r"events\[1\].*already",
+        ),
         ({"events": {}}, r"events: expected a JSON list"),
         ({"version": 2}, r"version"),
-        ({"patterns": {"p": {"multiplier": 2, "duration_seconds": 10,
-                             "peak_offset_seconds": 20}}}, r"patterns\.p.*peak_offset"),
+        (
+            {
+                "patterns": {
+                    "p": {"multiplier": 2, "duration_seconds": 10, "peak_offset_seconds": 20}
+                }
+            },
+            r"patterns\.p.*peak_offset",
+        ),
     ],
 )
 def test_bad_files_are_refused_naming_what_is_wrong(

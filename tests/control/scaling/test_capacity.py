@@ -25,13 +25,16 @@ HOUR = 3600.0
 
 def manager(hourly: float = 100.0) -> CapacityManager:
     regions = {
-        "a": RegionPolicy("a", min_instances=1, max_instances=1000, cost_per_instance_hour=1.0,
-                          priority=10),
-        "b": RegionPolicy("b", min_instances=1, max_instances=1000, cost_per_instance_hour=1.0,
-                          priority=5),
+        "a": RegionPolicy(
+            "a", min_instances=1, max_instances=1000, cost_per_instance_hour=1.0, priority=10
+        ),
+        "b": RegionPolicy(
+            "b", min_instances=1, max_instances=1000, cost_per_instance_hour=1.0, priority=5
+        ),
     }
-    return CapacityManager(regions, BudgetConfig(hourly_dollars=hourly, daily_dollars=1e9,
-                                                 monthly_dollars=1e12))
+    return CapacityManager(
+        regions, BudgetConfig(hourly_dollars=hourly, daily_dollars=1e9, monthly_dollars=1e12)
+    )
 
 
 def test_region_defaults_are_the_original_designs() -> None:
@@ -132,9 +135,19 @@ def test_overload_sheds_free_then_standard_and_plans_shed_by_tier() -> None:
     seconds=st.sampled_from([0.5, 1.0, 2.0, 5.0]),
     level=st.sampled_from(list(DegradationLevel)),
 )
-def test_served_plus_shed_is_offered(qps: float, ready: int, seconds: float,
-                                     level: DegradationLevel) -> None:
-    load = serve("a", T0, seconds, qps, 0.0, ready, NodeCapacity(qps_per_instance=37.0),
-                 TierMix(), LADDER[level])
+def test_served_plus_shed_is_offered(
+    qps: float, ready: int, seconds: float, level: DegradationLevel
+) -> None:
+    load = serve(
+        "a",
+        T0,
+        seconds,
+        qps,
+        0.0,
+        ready,
+        NodeCapacity(qps_per_instance=37.0),
+        TierMix(),
+        LADDER[level],
+    )
     assert load.served + load.shed == load.offered
     assert load.served <= load.capacity

@@ -14,9 +14,22 @@ def test_all_names_exist_once() -> None:
 
 def test_what_a_simulator_imports_is_exported() -> None:
     wanted = {
-        "ScalingSimulation", "SimulatedFleet", "serve", "region_sample", "TierMix", "TickLoad",
-        "build_orchestrator", "Orchestrator", "ScalingConfig", "Calendar", "Predictor",
-        "ReactiveScaler", "CapacityManager", "NodeCapacity", "replay", "Trace",
+        "ScalingSimulation",
+        "SimulatedFleet",
+        "serve",
+        "region_sample",
+        "TierMix",
+        "TickLoad",
+        "build_orchestrator",
+        "Orchestrator",
+        "ScalingConfig",
+        "Calendar",
+        "Predictor",
+        "ReactiveScaler",
+        "CapacityManager",
+        "NodeCapacity",
+        "replay",
+        "Trace",
     }
     assert wanted <= set(scaling.__all__)
 

@@ -53,8 +53,9 @@ def test_metrics_are_exported_on_the_given_registry() -> None:
 
 
 def sample(t: float, qps: float, ready: int = 10) -> RegionSample:
-    return RegionSample(REGION, t, ready, ready, concurrency=qps, cpu=min(1.0, qps / 1000),
-                        offered_qps=qps)
+    return RegionSample(
+        REGION, t, ready, ready, concurrency=qps, cpu=min(1.0, qps / 1000), offered_qps=qps
+    )
 
 
 def test_dry_run_returns_the_plan_without_acting() -> None:

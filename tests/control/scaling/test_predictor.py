@@ -21,8 +21,9 @@ BASE_QPS = 700.0
 
 
 def launch(at: float, **kw: object) -> Calendar:
-    return Calendar.of([CalendarEvent("launch", "launch", "product-launch", at,
-                                      regions=(REGION,), **kw)])  # type: ignore[arg-type]
+    return Calendar.of(
+        [CalendarEvent("launch", "launch", "product-launch", at, regions=(REGION,), **kw)]
+    )  # type: ignore[arg-type]
 
 
 def test_calendar_event_prewarms_before_its_start() -> None:

@@ -21,34 +21,72 @@ def write_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
         lines.append(f"{t},europe-west1,350,100")
     trace.write_text("\n".join(lines) + "\n")
     calendar = tmp_path / "events.json"
-    calendar.write_text(json.dumps({"events": [
-        {"id": "launch", "type": "promotion", "start": START + 600, "regions": ["us-central1"]},
-    ]}))
+    calendar.write_text(
+        json.dumps(
+            {
+                "events": [
+                    {
+                        "id": "launch",
+                        "type": "promotion",
+                        "start": START + 600,
+                        "regions": ["us-central1"],
+                    },
+                ]
+            }
+        )
+    )
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({
-        "node": {"qps_per_instance": 100, "streams_per_instance": 1000, "startup_seconds": 20},
-        "regions": {"us-central1": {"max_instances": 60}},
-        "budget": {"hourly_dollars": 25},
-        "simulation": {"quota": {"europe-west1": 8}},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "node": {
+                    "qps_per_instance": 100,
+                    "streams_per_instance": 1000,
+                    "startup_seconds": 20,
+                },
+                "regions": {"us-central1": {"max_instances": 60}},
+                "budget": {"hourly_dollars": 25},
+                "simulation": {"quota": {"europe-west1": 8}},
+            }
+        )
+    )
     return trace, calendar, config
 
 
 def test_replay_writes_every_tick_and_accounts_for_every_request(tmp_path: Path) -> None:
     trace, calendar, config = write_inputs(tmp_path)
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(main, [
-        "scale", "replay", str(trace), "--calendar", str(calendar), "--config", str(config),
-        "--json", str(out), "--start", str(START),
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "scale",
+            "replay",
+            str(trace),
+            "--calendar",
+            str(calendar),
+            "--config",
+            str(config),
+            "--json",
+            str(out),
+            "--start",
+            str(START),
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
     ticks = doc["ticks"]
     assert len(ticks) == 2 * (1200 // 2 + 1)
     for k in ticks:
         assert k["served"] + k["shed"] == k["offered"]
-        assert set(k) >= {"offered_qps", "desired", "running", "level", "shed_share",
-                          "spend_dollars", "reason"}
+        assert set(k) >= {
+            "offered_qps",
+            "desired",
+            "running",
+            "level",
+            "shed_share",
+            "spend_dollars",
+            "reason",
+        }
     us = [k for k in ticks if k["region"] == "us-central1"]
     assert max(k["desired"] for k in us) <= 60  # the region's limit
     assert any(k["desired"] > 10 and k["t"] < 600 for k in us)  # pre-warmed for the launch
@@ -59,19 +97,32 @@ def test_replay_writes_every_tick_and_accounts_for_every_request(tmp_path: Path)
 
 def test_replay_refuses_a_bad_trace_naming_the_line(tmp_path: Path) -> None:
     trace = tmp_path / "trace.csv"
-    trace.write_text("t_seconds,region,offered_qps,streams\n0,us-central1,10,1\n5,us-central1,x,1\n")
-    result = CliRunner().invoke(main, ["scale", "replay", str(trace), "--json",
-                                       str(tmp_path / "o.json")])
+    trace.write_text(
+        "t_seconds,region,offered_qps,streams\n0,us-central1,10,1\n5,us-central1,x,1\n"
+    )
+    result = CliRunner().invoke(
+        main, ["scale", "replay", str(trace), "--json", str(tmp_path / "o.json")]
+    )
     assert result.exit_code != 0
     assert "trace.csv:3: offered_qps is not a number" in result.output
 
 
 def test_plan_is_a_dry_run_listing_prewarm_times(tmp_path: Path) -> None:
     _, calendar, config = write_inputs(tmp_path)
-    result = CliRunner().invoke(main, [
-        "scale", "plan", "--calendar", str(calendar), "--config", str(config),
-        "--at", str(START), "--json",
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "scale",
+            "plan",
+            "--calendar",
+            str(calendar),
+            "--config",
+            str(config),
+            "--at",
+            str(START),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [(r["event"], r["region"]) for r in rows] == [("launch", "us-central1")]

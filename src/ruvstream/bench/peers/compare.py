@@ -21,34 +21,16 @@ from typing import Any
 from ruvstream.bench import datasets
 from ruvstream.bench.glove import glove_available
 from ruvstream.bench.histograms import summarize
-from ruvstream.bench.loadgen import LoadGenerator, Workload
+from ruvstream.bench.loadgen import LoadGenerator, SteadyPlan, Workload
 from ruvstream.bench.peers.base import EF_LADDER, Engine, MissingExtraError
 
 __all__ = [
     "PeerConfig",
-    "SteadyPlan",
     "calibrate",
     "check_prerequisites",
     "compare_engines",
     "ratios",
 ]
-
-
-@dataclass(frozen=True)
-class SteadyPlan:
-    """A flat load: ``rate`` q/s (open loop) for ``seconds``, no held streams."""
-
-    seconds: float
-    rate: float = 0.0
-
-    def rate_at(self, t: float) -> float:
-        return self.rate
-
-    def streams_at(self, t: float) -> int:
-        return 0
-
-    def in_burst(self, t: float) -> bool:
-        return False
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,24 @@ HORIZONS = {"1h": 12, "24h": 288}
 # (name, package folder, file, column)
 SERIES = (
     ("alibaba2018 cpu", "alibaba2018", "machine_usage_grouped_300_seconds.csv", "cpu_util_percent"),
-    ("alibaba2018 memory", "alibaba2018", "machine_usage_grouped_300_seconds.csv",
-     "mem_util_percent"),
-    ("google2019 cpu", "google2019", "machine_usage_grouped_300_seconds_percent.csv",
-     "cpu_util_percent"),
-    ("google2019 memory", "google2019", "machine_usage_grouped_300_seconds_percent.csv",
-     "mem_util_percent"),
+    (
+        "alibaba2018 memory",
+        "alibaba2018",
+        "machine_usage_grouped_300_seconds.csv",
+        "mem_util_percent",
+    ),
+    (
+        "google2019 cpu",
+        "google2019",
+        "machine_usage_grouped_300_seconds_percent.csv",
+        "cpu_util_percent",
+    ),
+    (
+        "google2019 memory",
+        "google2019",
+        "machine_usage_grouped_300_seconds_percent.csv",
+        "mem_util_percent",
+    ),
     ("azure_v2 cpu", "azure_v2", "machine_usage_grouped_300_seconds.csv", "cpu_usage"),
 )
 
@@ -94,13 +106,20 @@ def _evaluate_series(
         naive = seasonal_naive(train, SEASON, SEASON)
         for h, steps in HORIZONS.items():
             a = actual[:steps]
-            scores[h].append((
-                smape(a, hw.values[:steps]), smape(a, naive[:steps]),
-                mase(a, hw.values[:steps], train, SEASON), mase(a, naive[:steps], train, SEASON),
-            ))
+            scores[h].append(
+                (
+                    smape(a, hw.values[:steps]),
+                    smape(a, naive[:steps]),
+                    mase(a, hw.values[:steps], train, SEASON),
+                    mase(a, naive[:steps], train, SEASON),
+                )
+            )
     out = []
     for h, values in scores.items():
         m = np.mean(np.array(values), axis=0)
-        out.append(AccuracyRow(name, h, len(origins), float(m[0]), float(m[1]), float(m[2]),
-                               float(m[3]), fallbacks))
+        out.append(
+            AccuracyRow(
+                name, h, len(origins), float(m[0]), float(m[1]), float(m[2]), float(m[3]), fallbacks
+            )
+        )
     return out

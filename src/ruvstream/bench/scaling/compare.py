@@ -49,8 +49,12 @@ class ComparisonRow:
         return self.violation_ratio <= BAR_VIOLATION_RATIO and self.cost_ratio <= BAR_COST_RATIO
 
     def to_json(self) -> dict[str, object]:
-        return {**self.__dict__, "violation_ratio": self.violation_ratio,
-                "cost_ratio": self.cost_ratio, "passes": self.passes}
+        return {
+            **self.__dict__,
+            "violation_ratio": self.violation_ratio,
+            "cost_ratio": self.cost_ratio,
+            "passes": self.passes,
+        }
 
 
 def compare(
@@ -63,18 +67,28 @@ def compare(
             bt = bursty_trace(scenario, seed)
             runs = {}
             for predictive in (False, True):
-                result = replay(bt.trace, cfg, bt.calendar, predictive=predictive,
-                                start=bt.start, history=bt.history if predictive else ())
+                result = replay(
+                    bt.trace,
+                    cfg,
+                    bt.calendar,
+                    predictive=predictive,
+                    start=bt.start,
+                    history=bt.history if predictive else (),
+                )
                 runs[predictive] = result.summary()
             rx, pr = runs[False], runs[True]
-            rows.append(ComparisonRow(
-                scenario=scenario, seed=seed, burst_multiplier=bt.actual_multiplier,
-                hours=bt.trace.end / 3600,
-                reactive_violation_seconds=rx["slo_violation_seconds"],
-                predictive_violation_seconds=pr["slo_violation_seconds"],
-                reactive_cost_dollars=rx["cost_dollars"],
-                predictive_cost_dollars=pr["cost_dollars"],
-                reactive_shed_share=rx["shed"] / rx["offered"],
-                predictive_shed_share=pr["shed"] / pr["offered"],
-            ))
+            rows.append(
+                ComparisonRow(
+                    scenario=scenario,
+                    seed=seed,
+                    burst_multiplier=bt.actual_multiplier,
+                    hours=bt.trace.end / 3600,
+                    reactive_violation_seconds=rx["slo_violation_seconds"],
+                    predictive_violation_seconds=pr["slo_violation_seconds"],
+                    reactive_cost_dollars=rx["cost_dollars"],
+                    predictive_cost_dollars=pr["cost_dollars"],
+                    reactive_shed_share=rx["shed"] / rx["offered"],
+                    predictive_shed_share=pr["shed"] / pr["offered"],
+                )
+            )
     return rows

@@ -32,8 +32,12 @@ __all__ = ["SCENARIOS", "BurstTrace", "bursty_trace"]
 SCENARIOS = tuple(PATTERNS)
 DEFAULT_REGIONS = ("us-central1", "europe-west1", "asia-east1")
 # Mean searches per second per region: a mid-size fleet (4-6 nodes at the baseline).
-BASE_QPS = {"us-central1": 24_000.0, "europe-west1": 18_000.0, "asia-east1": 14_000.0,
-            "southamerica-east1": 9_000.0}
+BASE_QPS = {
+    "us-central1": 24_000.0,
+    "europe-west1": 18_000.0,
+    "asia-east1": 14_000.0,
+    "southamerica-east1": 9_000.0,
+}
 STREAMS_PER_QPS = 0.3
 ROW_SECONDS = 10.0
 DAY = 86_400.0
@@ -59,8 +63,9 @@ def bursty_trace(scenario: str, seed: int, hours: float = 6.0) -> BurstTrace:
     # Long enough for the whole event and an hour and a half after it.
     hours = max(hours, (event_t + pattern.duration_seconds) / 3600 + 1.5)
     regions = sorted({*DEFAULT_REGIONS, *pattern.regions})
-    calendar = Calendar.of([CalendarEvent(f"{scenario}-{seed}", scenario, scenario,
-                                          start + event_t)])
+    calendar = Calendar.of(
+        [CalendarEvent(f"{scenario}-{seed}", scenario, scenario, start + event_t)]
+    )
     m = float(np.clip(pattern.multiplier * rng.uniform(0.85, 1.15), 10, 50))
     real = _RealBurst(
         start=event_t + float(rng.uniform(-60, 60)),
@@ -84,12 +89,16 @@ def bursty_trace(scenario: str, seed: int, hours: float = 6.0) -> BurstTrace:
             qps *= np.array([real.at(float(x)) for x in t])
         if region == news_region:
             qps[(t >= news_t) & (t < news_t + 600)] *= news_m
-        rows.extend(TraceRow(float(x), region, float(q), float(q) * STREAMS_PER_QPS)
-                    for x, q in zip(t, qps, strict=True))
+        rows.extend(
+            TraceRow(float(x), region, float(q), float(q) * STREAMS_PER_QPS)
+            for x, q in zip(t, qps, strict=True)
+        )
         past = np.arange(-2 * DAY, 0, 60.0)
         old = _diurnal(region, start + past, phase) * rng.lognormal(0, 0.05, past.size)
-        history.extend((region, start + float(x), float(q), float(q) * STREAMS_PER_QPS)
-                       for x, q in zip(past, old, strict=True))
+        history.extend(
+            (region, start + float(x), float(q), float(q) * STREAMS_PER_QPS)
+            for x, q in zip(past, old, strict=True)
+        )
     return BurstTrace(scenario, seed, start, Trace(rows), calendar, history, m, news_region)
 
 

@@ -38,8 +38,11 @@ class BudgetConfig:
     hard_cap_ratio: float = 1.0
 
     def limit(self, window: str) -> float:
-        return {"hour": self.hourly_dollars, "day": self.daily_dollars,
-                "month": self.monthly_dollars}[window]
+        return {
+            "hour": self.hourly_dollars,
+            "day": self.daily_dollars,
+            "month": self.monthly_dollars,
+        }[window]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,10 @@ def period_bounds(window: str, t: float) -> tuple[float, float]:
         start = d.replace(hour=0, minute=0, second=0, microsecond=0)
         return start.timestamp(), start.timestamp() + 24 * _HOUR
     start = d.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    nxt = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
-        month=start.month + 1
+    nxt = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
     )
     return start.timestamp(), nxt.timestamp()
 
@@ -131,8 +136,10 @@ class BudgetLedger:
         return max(min(_HOUR, end - now), 1.0) / _HOUR
 
     def export_state(self) -> dict[str, object]:
-        return {"periods": {w: list(v) for w, v in self._periods.items()},
-                "total_dollars": self.total_dollars}
+        return {
+            "periods": {w: list(v) for w, v in self._periods.items()},
+            "total_dollars": self.total_dollars,
+        }
 
     def import_state(self, doc: dict[str, object]) -> None:
         periods = doc["periods"]

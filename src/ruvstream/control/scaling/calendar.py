@@ -119,7 +119,10 @@ PATTERNS: Mapping[str, BurstPattern] = {
     p.name: p
     for p in (
         BurstPattern(
-            "world-cup-final", 45.0, 7200.0, 5400.0,
+            "world-cup-final",
+            45.0,
+            7200.0,
+            5400.0,
             ("us-central1", "europe-west1", "southamerica-east1"),
         ),
         BurstPattern("major-release", 15.0, 14400.0, 1800.0, ("us-central1", "europe-west1")),
@@ -348,7 +351,13 @@ def _pattern_json(p: BurstPattern) -> dict[str, Any]:
 
 
 _EVENT_KEYS = {
-    "id", "name", "type", "start", "regions", "expected_audience", "multiplier",
+    "id",
+    "name",
+    "type",
+    "start",
+    "regions",
+    "expected_audience",
+    "multiplier",
     "duration_seconds",
 }
 
@@ -381,8 +390,15 @@ def _parse_pattern(name: str, raw: object) -> BurstPattern:
     fields = _mapping(raw, where)
     _no_extra(
         fields,
-        {"multiplier", "duration_seconds", "peak_offset_seconds", "regions", "confidence",
-         "onset_share", "arrival_seconds"},
+        {
+            "multiplier",
+            "duration_seconds",
+            "peak_offset_seconds",
+            "regions",
+            "confidence",
+            "onset_share",
+            "arrival_seconds",
+        },
         where,
     )
     numbers = []
@@ -393,8 +409,7 @@ def _parse_pattern(name: str, raw: object) -> BurstPattern:
         numbers.append(value)
     confidence = _number(fields.get("confidence", 0.9), f"{where}.confidence", minimum=0.0)
     onset = _number(fields.get("onset_share", 0.5), f"{where}.onset_share", minimum=0.0)
-    arrival = _number(fields.get("arrival_seconds", 300.0), f"{where}.arrival_seconds",
-                      minimum=0.0)
+    arrival = _number(fields.get("arrival_seconds", 300.0), f"{where}.arrival_seconds", minimum=0.0)
     try:
         return BurstPattern(
             name=name,

@@ -61,14 +61,27 @@ def _inputs(calendar: Path | None, config: Path | None) -> tuple[Calendar, Scali
 @click.argument("trace_path", metavar="TRACE.csv", type=_FILE)
 @click.option("--calendar", type=_FILE, help="Event calendar (JSON).")
 @click.option("--config", "config_path", type=_FILE, help="Scaling config (JSON).")
-@click.option("--json", "out", type=click.Path(path_type=Path), required=True,
-              help="Where to write the per-tick results.")
-@click.option("--start", default="0", show_default=True,
-              help="Wall time of t_seconds=0: ISO 8601 with a zone, or Unix seconds.")
+@click.option(
+    "--json",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where to write the per-tick results.",
+)
+@click.option(
+    "--start",
+    default="0",
+    show_default=True,
+    help="Wall time of t_seconds=0: ISO 8601 with a zone, or Unix seconds.",
+)
 @click.option("--reactive-only", is_flag=True, help="Switch the predictor off.")
 def replay_command(
-    trace_path: Path, calendar: Path | None, config_path: Path | None, out: Path,
-    start: str, reactive_only: bool,
+    trace_path: Path,
+    calendar: Path | None,
+    config_path: Path | None,
+    out: Path,
+    start: str,
+    reactive_only: bool,
 ) -> None:
     """Run the scaling policies over TRACE.csv (t_seconds,region,offered_qps,streams)."""
     cal, cfg = _inputs(calendar, config_path)
@@ -79,12 +92,23 @@ def replay_command(
     result = replay(trace, cfg, cal, predictive=not reactive_only, start=_start(start))
     out.write_text(json.dumps(result.to_json()) + "\n")
     summary = result.summary()
-    table = Table("region", "offered", "shed", "SLO-violation s", "peak desired",
-                  title=f"{summary['ticks']} ticks of {summary['tick_seconds']:g} s")
+    table = Table(
+        "region",
+        "offered",
+        "shed",
+        "SLO-violation s",
+        "peak desired",
+        title=f"{summary['ticks']} ticks of {summary['tick_seconds']:g} s",
+    )
     for region, s in summary["regions"].items():
         share = s["shed"] / s["offered"] if s["offered"] else 0.0
-        table.add_row(region, f"{s['offered']:,}", f"{share:.2%}",
-                      f"{s['slo_violation_seconds']:g}", str(s["peak_desired"]))
+        table.add_row(
+            region,
+            f"{s['offered']:,}",
+            f"{share:.2%}",
+            f"{s['slo_violation_seconds']:g}",
+            str(s["peak_desired"]),
+        )
     console = Console()
     console.print(table)
     console.print(
@@ -101,7 +125,10 @@ def replay_command(
 @click.option("--lookahead-hours", type=float, default=24.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plan_command(
-    calendar: Path, config_path: Path | None, at: str | None, lookahead_hours: float,
+    calendar: Path,
+    config_path: Path | None,
+    at: str | None,
+    lookahead_hours: float,
     as_json: bool,
 ) -> None:
     """Dry run: when each region would start pre-warming for upcoming events, and to what.
@@ -113,16 +140,27 @@ def plan_command(
     now = time.time() if at is None else _start(at)
     steps = Predictor(cal, cfg.node, cfg.predictor).schedule(now, lookahead_hours * 3600)
     rows: list[dict[str, str | int]] = [
-        {"event": s.event_id, "region": s.region, "prewarm_at": iso_utc(s.prewarm_at),
-         "start": iso_utc(s.start), "instances": s.instances}
+        {
+            "event": s.event_id,
+            "region": s.region,
+            "prewarm_at": iso_utc(s.prewarm_at),
+            "start": iso_utc(s.start),
+            "instances": s.instances,
+        }
         for s in steps
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("event", "region", "pre-warm at", "start", "instances",
-                  title=f"dry run: nothing is acted on (lead {cfg.node.startup_seconds:g} s "
-                        f"start-up + {cfg.predictor.prewarm_margin_seconds:g} s)")
+    table = Table(
+        "event",
+        "region",
+        "pre-warm at",
+        "start",
+        "instances",
+        title=f"dry run: nothing is acted on (lead {cfg.node.startup_seconds:g} s "
+        f"start-up + {cfg.predictor.prewarm_margin_seconds:g} s)",
+    )
     for r in rows:
         table.add_row(*(str(r[k]) for k in ("event", "region", "prewarm_at", "start", "instances")))
     Console().print(table)
@@ -134,7 +172,9 @@ def check_calendar(path: Path) -> None:
     """Validate a calendar file and list its events with the patterns they match."""
     cal, _ = _inputs(path, None)
     for e in cal:
-        click.echo(f"{e.event.id}: {e.event.type} -> {e.pattern.name} {e.multiplier:g}x "
-                   f"from {iso_utc(e.start)} for {e.duration_seconds:g} s in "
-                   f"{', '.join(e.regions) or '(no regions)'}")
+        click.echo(
+            f"{e.event.id}: {e.event.type} -> {e.pattern.name} {e.multiplier:g}x "
+            f"from {iso_utc(e.start)} for {e.duration_seconds:g} s in "
+            f"{', '.join(e.regions) or '(no regions)'}"
+        )
     click.echo(f"{len(cal)} event(s) OK")

@@ -126,8 +126,11 @@ class ScalingConfig:
 
 def _region(name: str, raw: object) -> RegionPolicy:
     fields = _object(raw, f"regions.{name}")
-    _only(fields, {"min_instances", "max_instances", "cost_per_instance_hour", "priority"},
-          f"regions.{name}")
+    _only(
+        fields,
+        {"min_instances", "max_instances", "cost_per_instance_hour", "priority"},
+        f"regions.{name}",
+    )
     values: dict[str, Any] = {}
     for key, value in fields.items():
         number = _number(value, f"regions.{name}.{key}")

@@ -108,38 +108,80 @@ class DecisionLog:
 class ScalingMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         r = registry
-        self.desired = Gauge("ruvstream_scaling_desired_instances",
-                             "Instances the scaler set per region", ["region"], registry=r)
-        self.predicted = Gauge("ruvstream_scaling_predicted_instances",
-                               "Instances the predictor asked for", ["region"], registry=r)
-        self.reactive = Gauge("ruvstream_scaling_reactive_instances",
-                              "Instances the reactive scaler asked for", ["region"], registry=r)
-        self.panic = Gauge("ruvstream_scaling_panic",
-                           "1 while the region's reactive scaler is in panic", ["region"],
-                           registry=r)
-        self.confidence = Gauge("ruvstream_scaling_prediction_confidence",
-                                "Confidence of the region's prediction (0..1)", ["region"],
-                                registry=r)
-        self.level = Gauge("ruvstream_scaling_degradation_level",
-                           "Degradation level: 0 none, 1 minor, 2 major, 3 critical", registry=r)
-        self.pressure = Gauge("ruvstream_scaling_pressure",
-                              "Capacity wanted over capacity allowed (budget or quota)",
-                              registry=r)
-        self.spend = Gauge("ruvstream_scaling_budget_spend_dollars",
-                           "Spend in the current budget period", ["window"], registry=r)
-        self.limit = Gauge("ruvstream_scaling_budget_limit_dollars",
-                           "Budget limit of the period", ["window"], registry=r)
-        self.usage = Gauge("ruvstream_scaling_budget_usage_ratio",
-                           "Projected spend over the limit", ["window"], registry=r)
-        self.decisions = Counter("ruvstream_scaling_decisions_total",
-                                 "Scaling decisions by reason", ["reason"], registry=r)
+        self.desired = Gauge(
+            "ruvstream_scaling_desired_instances",
+            "Instances the scaler set per region",
+            ["region"],
+            registry=r,
+        )
+        self.predicted = Gauge(
+            "ruvstream_scaling_predicted_instances",
+            "Instances the predictor asked for",
+            ["region"],
+            registry=r,
+        )
+        self.reactive = Gauge(
+            "ruvstream_scaling_reactive_instances",
+            "Instances the reactive scaler asked for",
+            ["region"],
+            registry=r,
+        )
+        self.panic = Gauge(
+            "ruvstream_scaling_panic",
+            "1 while the region's reactive scaler is in panic",
+            ["region"],
+            registry=r,
+        )
+        self.confidence = Gauge(
+            "ruvstream_scaling_prediction_confidence",
+            "Confidence of the region's prediction (0..1)",
+            ["region"],
+            registry=r,
+        )
+        self.level = Gauge(
+            "ruvstream_scaling_degradation_level",
+            "Degradation level: 0 none, 1 minor, 2 major, 3 critical",
+            registry=r,
+        )
+        self.pressure = Gauge(
+            "ruvstream_scaling_pressure",
+            "Capacity wanted over capacity allowed (budget or quota)",
+            registry=r,
+        )
+        self.spend = Gauge(
+            "ruvstream_scaling_budget_spend_dollars",
+            "Spend in the current budget period",
+            ["window"],
+            registry=r,
+        )
+        self.limit = Gauge(
+            "ruvstream_scaling_budget_limit_dollars",
+            "Budget limit of the period",
+            ["window"],
+            registry=r,
+        )
+        self.usage = Gauge(
+            "ruvstream_scaling_budget_usage_ratio",
+            "Projected spend over the limit",
+            ["window"],
+            registry=r,
+        )
+        self.decisions = Counter(
+            "ruvstream_scaling_decisions_total",
+            "Scaling decisions by reason",
+            ["reason"],
+            registry=r,
+        )
 
         self._by_region: dict[str, tuple[Gauge, ...]] = {}
         self._by_reason = {reason: self.decisions.labels(reason) for reason in REASONS}
         self._by_window: dict[str, tuple[Gauge, ...]] = {}
 
     def record(
-        self, decisions: Iterable[Decision], level: int, pressure: float,
+        self,
+        decisions: Iterable[Decision],
+        level: int,
+        pressure: float,
         budget: Iterable[WindowStatus],
     ) -> None:
         for d in decisions:
@@ -147,11 +189,17 @@ class ScalingMetrics:
             if gauges is None:
                 gauges = self._by_region[d.region] = tuple(
                     g.labels(d.region)
-                    for g in (self.desired, self.predicted, self.reactive, self.panic,
-                              self.confidence)
+                    for g in (
+                        self.desired,
+                        self.predicted,
+                        self.reactive,
+                        self.panic,
+                        self.confidence,
+                    )
                 )
             for gauge, value in zip(
-                gauges, (d.desired, d.predicted, d.reactive, int(d.in_panic), d.confidence),
+                gauges,
+                (d.desired, d.predicted, d.reactive, int(d.in_panic), d.confidence),
                 strict=True,
             ):
                 gauge.set(value)

@@ -98,13 +98,21 @@ def _tiers(**by_tier: TierActions) -> dict[str, TierActions]:
 
 LADDER: Mapping[DegradationLevel, DegradationActions] = {
     DegradationLevel.NONE: DegradationActions(
-        DegradationLevel.NONE, _tiers(), 1.0, False, (), False,
+        DegradationLevel.NONE,
+        _tiers(),
+        1.0,
+        False,
+        (),
+        False,
         "Normal operations - all features available",
     ),
     DegradationLevel.MINOR: DegradationActions(
         DegradationLevel.MINOR,
         _tiers(free=TierActions(connection_limit_factor=0.8)),
-        2.0, True, (), False,
+        2.0,
+        True,
+        (),
+        False,
         "Minor impact - free tier users may experience connection limits",
     ),
     DegradationLevel.MAJOR: DegradationActions(
@@ -113,7 +121,10 @@ LADDER: Mapping[DegradationLevel, DegradationActions] = {
             free=TierActions(connection_limit_factor=0.8, shed_share=0.5),
             standard=TierActions(connection_limit_factor=0.9),
         ),
-        2.0, True, ("recommendations", "analytics"), True,
+        2.0,
+        True,
+        ("recommendations", "analytics"),
+        True,
         "Major impact - free tier heavily restricted, some features disabled",
     ),
     DegradationLevel.CRITICAL: DegradationActions(
@@ -122,7 +133,10 @@ LADDER: Mapping[DegradationLevel, DegradationActions] = {
             free=TierActions(connection_limit_factor=0.0, shed_share=1.0),
             standard=TierActions(connection_limit_factor=0.5),
         ),
-        2.0, True, ("recommendations", "analytics", "non-critical"), True,
+        2.0,
+        True,
+        ("recommendations", "analytics", "non-critical"),
+        True,
         "Critical - only premium tier with limited functionality",
     ),
 }

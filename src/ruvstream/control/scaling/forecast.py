@@ -109,9 +109,7 @@ def smape(actual: npt.ArrayLike, predicted: npt.ArrayLike) -> float:
     """Symmetric MAPE in [0, 2]: mean of 2|y - f| / (|y| + |f|); a 0/0 term counts 0."""
     y, f = _clean(actual), _clean(predicted)
     denominator = np.abs(y) + np.abs(f)
-    terms = np.divide(
-        2 * np.abs(y - f), denominator, out=np.zeros_like(y), where=denominator > 0
-    )
+    terms = np.divide(2 * np.abs(y - f), denominator, out=np.zeros_like(y), where=denominator > 0)
     return float(terms.mean()) if terms.size else 0.0
 
 

@@ -65,9 +65,7 @@ class HttpDegradationPort:
 
     async def apply(self, plan: DegradationPlan) -> None:
         try:
-            response = await self._client.post(
-                self.url, json=plan.to_body(), headers=self._headers
-            )
+            response = await self._client.post(self.url, json=plan.to_body(), headers=self._headers)
         except httpx.HTTPError as exc:
             raise PortError(f"POST {self.url}: {exc!r}") from exc
         if response.status_code == 409:

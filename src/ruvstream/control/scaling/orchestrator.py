@@ -125,10 +125,20 @@ class Orchestrator:
         )
         self.log.extend(decisions)
         if self.metrics is not None:
-            self.metrics.record(decisions, int(allocation.level), allocation.pressure,
-                                allocation.budget)
-        return TickPlan(t, fencing_token, dict(allocation.desired), to_send, decisions,
-                        allocation, plan, self._sent_level != level, dry_run)
+            self.metrics.record(
+                decisions, int(allocation.level), allocation.pressure, allocation.budget
+            )
+        return TickPlan(
+            t,
+            fencing_token,
+            dict(allocation.desired),
+            to_send,
+            decisions,
+            allocation,
+            plan,
+            self._sent_level != level,
+            dry_run,
+        )
 
     async def act(
         self, plan: TickPlan, actuator: CapacityActuator, port: DegradationPort | None
@@ -166,8 +176,14 @@ class Orchestrator:
         return 0 if p is None or p.confidence < self.min_confidence else p.instances
 
     def _decision(
-        self, region: str, t: float, p: Prediction | None, rx: ReactiveDecision,
-        allocation: Allocation, token: int, dry_run: bool,
+        self,
+        region: str,
+        t: float,
+        p: Prediction | None,
+        rx: ReactiveDecision,
+        allocation: Allocation,
+        token: int,
+        dry_run: bool,
     ) -> Decision:
         desired = allocation.desired[region]
         previous = rx.current
@@ -182,15 +198,26 @@ class Orchestrator:
             reason = "panic" if rx.in_panic else "reactive"
         s = self._last_sample[region]
         return Decision(
-            t=t, region=region, desired=desired, previous=previous, reason=reason,
+            t=t,
+            region=region,
+            desired=desired,
+            previous=previous,
+            reason=reason,
             predicted=0 if p is None else p.instances,
             prediction_source="off" if p is None else p.source,
             confidence=0.0 if p is None else p.confidence,
             event_id=None if p is None else p.event_id,
-            reactive=rx.desired, reactive_reason=rx.reason, in_panic=rx.in_panic,
-            wanted=allocation.wanted[region], level=allocation.level.label,
-            pressure=allocation.pressure, ready_instances=s.ready_instances,
-            offered_qps=s.offered_qps, streams=s.streams, fencing_token=token, dry_run=dry_run,
+            reactive=rx.desired,
+            reactive_reason=rx.reason,
+            in_panic=rx.in_panic,
+            wanted=allocation.wanted[region],
+            level=allocation.level.label,
+            pressure=allocation.pressure,
+            ready_instances=s.ready_instances,
+            offered_qps=s.offered_qps,
+            streams=s.streams,
+            fencing_token=token,
+            dry_run=dry_run,
         )
 
     # -- state ---------------------------------------------------------------------

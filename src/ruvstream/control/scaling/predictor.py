@@ -206,8 +206,13 @@ class Predictor:
                 streams = max(base_s * m, _audience([event], region, peak_t))
                 instances = self.node.instances_for(base_q * m, streams)
                 steps.append(
-                    PrewarmStep(event.event.id, region, event.begin - self.lead_seconds,
-                                event.start, instances)
+                    PrewarmStep(
+                        event.event.id,
+                        region,
+                        event.begin - self.lead_seconds,
+                        event.start,
+                        instances,
+                    )
                 )
         return steps
 
@@ -262,9 +267,7 @@ class Predictor:
 
     # -- events --------------------------------------------------------------------
 
-    def _probe_times(
-        self, t0: float, t1: float, events: list[ResolvedEvent]
-    ) -> list[float]:
+    def _probe_times(self, t0: float, t1: float, events: list[ResolvedEvent]) -> list[float]:
         """Where the peak over [t0, t1] can be: the ends, bucket edges, event corners."""
         times = {t0, t1}
         b = self.config.bucket_seconds

@@ -282,9 +282,7 @@ class ReactiveScaler:
         elif not _within(st.panic_since, now, self.config.stable_window_seconds):
             st.panic_since = None  # a whole stable window under the threshold
 
-    def _restrict(
-        self, st: _Region, desired: int, in_panic: bool, now: float
-    ) -> tuple[int, str]:
+    def _restrict(self, st: _Region, desired: int, in_panic: bool, now: float) -> tuple[int, str]:
         c, current = self.config, st.current or 0
         if desired > current:
             if in_panic:

@@ -73,8 +73,16 @@ class ReplayResult:
     def summary(self) -> dict[str, Any]:
         regions: dict[str, dict[str, Any]] = {}
         for k in self.ticks:
-            s = regions.setdefault(k.region, {"offered": 0, "served": 0, "shed": 0,
-                                              "slo_violation_seconds": 0.0, "peak_desired": 0})
+            s = regions.setdefault(
+                k.region,
+                {
+                    "offered": 0,
+                    "served": 0,
+                    "shed": 0,
+                    "slo_violation_seconds": 0.0,
+                    "peak_desired": 0,
+                },
+            )
             s["offered"] += k.offered
             s["served"] += k.served
             s["shed"] += k.shed
@@ -151,7 +159,9 @@ class ScalingSimulation:
         )
         initial = initial or {}
         self.fleet = SimulatedFleet(
-            self.clock, config.node.startup_seconds, {r: config.quota(r) for r in self.regions},
+            self.clock,
+            config.node.startup_seconds,
+            {r: config.quota(r) for r in self.regions},
             initial={r: initial.get(r, config.region(r).min_instances) for r in self.regions},
         )
         self.port = MemoryDegradationPort()
@@ -163,7 +173,9 @@ class ScalingSimulation:
     def restart(self, store: StateStore | None) -> bool:
         """A new leader: fresh objects, state from ``store`` if given; True if state was found."""
         self.orchestrator = build_orchestrator(
-            self.config, self.calendar, predictive=self.predictive,
+            self.config,
+            self.calendar,
+            predictive=self.predictive,
             registry=CollectorRegistry(),
         )
         self.fencing_token += 1
@@ -185,8 +197,17 @@ class ScalingSimulation:
         for r in self.regions:
             qps, streams = offered.get(r, (0.0, 0.0))
             ready, billed = self.fleet.ready(r), self.fleet.billed(r)
-            load = serve(r, self.clock.now(), tick, qps, streams, ready, cfg.node,
-                         cfg.simulation.tier_mix, actions)
+            load = serve(
+                r,
+                self.clock.now(),
+                tick,
+                qps,
+                streams,
+                ready,
+                cfg.node,
+                cfg.simulation.tier_mix,
+                actions,
+            )
             loads[r] = load
             samples.append(region_sample(load, ready, billed, cfg.node))
             self.spend_dollars += billed * cfg.region(r).cost_per_instance_hour * tick / 3600
@@ -198,12 +219,21 @@ class ScalingSimulation:
 
     def _record(self, t: float, load: TickLoad, d: Decision, plan: TickPlan) -> ReplayTick:
         return ReplayTick(
-            t=t, region=load.region, offered_qps=load.offered / load.seconds,
-            streams=load.streams, offered=load.offered, served=load.served, shed=load.shed,
-            shed_share=load.shed_share, desired=d.desired, running=self.fleet.ready(load.region),
-            starting=self.fleet.starting(load.region), level=d.level,
+            t=t,
+            region=load.region,
+            offered_qps=load.offered / load.seconds,
+            streams=load.streams,
+            offered=load.offered,
+            served=load.served,
+            shed=load.shed,
+            shed_share=load.shed_share,
+            desired=d.desired,
+            running=self.fleet.ready(load.region),
+            starting=self.fleet.starting(load.region),
+            level=d.level,
             spend_dollars=self.spend_dollars,
-            spend_rate_per_hour=plan.allocation.rate_per_hour, reason=d.reason,
+            spend_rate_per_hour=plan.allocation.rate_per_hour,
+            reason=d.reason,
             slo_violated=load.overloaded,
         )
 
@@ -213,8 +243,9 @@ def sizing_node(config: ScalingConfig) -> NodeCapacity:
     node, t = config.node, config.reactive.targets
     changes: dict[str, float] = {}
     if t.concurrency_per_instance:
-        changes["target_utilization"] = min(1.0, t.concurrency_per_instance
-                                            / node.container_concurrency)
+        changes["target_utilization"] = min(
+            1.0, t.concurrency_per_instance / node.container_concurrency
+        )
     if t.memory:
         changes["stream_target_utilization"] = min(1.0, t.memory)
     return dataclasses.replace(node, **changes)
@@ -246,8 +277,9 @@ async def _run(
     history: Iterable[tuple[str, float, float, float]],
 ) -> ReplayResult:
     initial = {r: _initial(config, trace, r) for r in trace.regions}
-    sim = ScalingSimulation(config, calendar, trace.regions, predictive=predictive,
-                            start=start, initial=initial)
+    sim = ScalingSimulation(
+        config, calendar, trace.regions, predictive=predictive, start=start, initial=initial
+    )
     predictor = sim.orchestrator.predictor
     if predictor is not None:
         for region, t, qps, streams in history:

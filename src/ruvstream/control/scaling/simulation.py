@@ -111,8 +111,18 @@ def serve(
         admitted[tier] -= cut
         overflow -= cut
     served = sum(admitted.values())
-    return TickLoad(region, t, seconds, offered, served, offered - served, shed_by_plan,
-                    capacity, streams, ready * node.streams_per_instance)
+    return TickLoad(
+        region,
+        t,
+        seconds,
+        offered,
+        served,
+        offered - served,
+        shed_by_plan,
+        capacity,
+        streams,
+        ready * node.streams_per_instance,
+    )
 
 
 def region_sample(

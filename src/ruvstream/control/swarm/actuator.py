@@ -15,13 +15,14 @@ registry. Implementations: ``MemoryActuator`` (bookkeeping only),
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..fence import Fence
 
-__all__ = ["Actuator", "Instance", "MemoryActuator", "check_count"]
+__all__ = ["Actuator", "FencedActuator", "Instance", "MemoryActuator", "check_count"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +56,14 @@ class Actuator(Protocol):
     async def close(self) -> None: ...
 
 
-class MemoryActuator:
-    """Instances as records only: for policies and managers under test."""
+class FencedActuator(ABC):
+    """The checks every actuator makes before it touches anything, in one place."""
 
     def __init__(self) -> None:
         self.fence = Fence()
-        self._instances: dict[str, list[Instance]] = {}
-        self._serial = 0
-        self.calls: list[tuple[str, int, int, tuple[str, ...]]] = []
 
-    async def instances(self, region: str) -> list[Instance]:
-        return list(self._instances.get(region, []))
+    @abstractmethod
+    async def instances(self, region: str) -> list[Instance]: ...
 
     async def scale_to(
         self,
@@ -78,16 +76,38 @@ class MemoryActuator:
     ) -> None:
         check_count(count)
         self.fence.check(token, f"scale {region} to {count}")
-        self.calls.append((region, count, token, tuple(retire)))
+        await self._resize(region, count, tuple(retire), peer)
+
+    @abstractmethod
+    async def _resize(
+        self, region: str, count: int, retire: tuple[str, ...], peer: str | None
+    ) -> None:
+        """Make ``region`` run ``count`` instances; the token was already checked."""
+
+    async def close(self) -> None:
+        return None
+
+
+class MemoryActuator(FencedActuator):
+    """Instances as records only: for policies and managers under test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._instances: dict[str, list[Instance]] = {}
+        self._serial = 0
+
+    async def instances(self, region: str) -> list[Instance]:
+        return list(self._instances.get(region, []))
+
+    async def _resize(
+        self, region: str, count: int, retire: tuple[str, ...], peer: str | None
+    ) -> None:
         running = self._instances.setdefault(region, [])
         running[:] = plan_removals(running, count, retire)
         while len(running) < count:
             self._serial += 1
             node_id = f"{region}-{self._serial}"
             running.append(Instance(node_id, region, f"memory://{node_id}"))
-
-    async def close(self) -> None:
-        return None
 
 
 def plan_removals(running: Sequence[Instance], count: int, retire: Sequence[str]) -> list[Instance]:

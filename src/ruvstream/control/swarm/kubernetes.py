@@ -23,11 +23,9 @@ node with ``--node-id $(POD_NAME)``) and its address is ``http://<pod IP>:<port>
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
 
-from ..fence import Fence
-from .actuator import Instance, check_count
+from .actuator import FencedActuator, Instance
 
 __all__ = ["DELETION_COST", "KubernetesActuator"]
 
@@ -37,7 +35,7 @@ _MAX_SCALE = "autoscaling.knative.dev/max-scale"
 _REGION_LABEL = "ruvstream.io/region"
 
 
-class KubernetesActuator:
+class KubernetesActuator(FencedActuator):
     def __init__(
         self,
         api_client: Any,
@@ -47,6 +45,7 @@ class KubernetesActuator:
         name_format: str = "ruvstream-{region}",
         port: int = 8470,
     ) -> None:
+        super().__init__()
         from kubernetes import client
 
         if mode not in ("deployment", "knative"):
@@ -55,7 +54,6 @@ class KubernetesActuator:
         self.mode = mode
         self.name_format = name_format
         self.port = port
-        self.fence = Fence()
         self._api_client = api_client
         self._core = client.CoreV1Api(api_client)
         self._apps = client.AppsV1Api(api_client)
@@ -96,17 +94,9 @@ class KubernetesActuator:
             found.append(Instance(str(meta.name), region, address))
         return sorted(found, key=lambda i: i.id)
 
-    async def scale_to(
-        self,
-        region: str,
-        count: int,
-        token: int,
-        *,
-        retire: Sequence[str] = (),
-        peer: str | None = None,
+    async def _resize(
+        self, region: str, count: int, retire: tuple[str, ...], peer: str | None
     ) -> None:
-        check_count(count)
-        self.fence.check(token, f"scale {region} to {count}")
         if self.mode == "knative":
             await asyncio.to_thread(self._pin_knative_scale, region, count)
             return

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from ..fence import Fence
-from .actuator import Instance, check_count, plan_removals
+from .actuator import FencedActuator, Instance, plan_removals
 
 __all__ = ["LocalActuator", "LocalNode"]
 
@@ -39,7 +38,7 @@ class LocalNode:
     process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
 
-class LocalActuator:
+class LocalActuator(FencedActuator):
     def __init__(
         self,
         work_dir: Path,
@@ -50,13 +49,13 @@ class LocalActuator:
         start_timeout: float = 60.0,
         stop_timeout: float = 30.0,
     ) -> None:
+        super().__init__()
         self.work_dir = work_dir
         self.node_args = list(node_args)
         self.control_nats_url = control_nats_url
         self.namespace = namespace
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self.fence = Fence()
         self._nodes: dict[str, list[LocalNode]] = {}
         self._serial = 0
         self._lock = asyncio.Lock()
@@ -66,17 +65,9 @@ class LocalActuator:
         nodes[:] = [n for n in nodes if n.process is not None and n.process.returncode is None]
         return [n.instance for n in nodes]
 
-    async def scale_to(
-        self,
-        region: str,
-        count: int,
-        token: int,
-        *,
-        retire: Sequence[str] = (),
-        peer: str | None = None,
+    async def _resize(
+        self, region: str, count: int, retire: tuple[str, ...], peer: str | None
     ) -> None:
-        check_count(count)
-        self.fence.check(token, f"scale {region} to {count}")
         async with self._lock:
             await self.instances(region)
             nodes = self._nodes.setdefault(region, [])
