@@ -20,7 +20,7 @@ def write_records(url: str, count: int, *, per_op: int = 5, start: int = 0) -> l
     ids: list[str] = []
     with httpx.Client(base_url=url, timeout=30) as http:
         if start == 0:
-            http.put("/v1/collections/d", json={"dim": DIM, "index": "exact"}).raise_for_status()
+            http.put("/v1/collections/d", json={"dim": DIM}).raise_for_status()
         for first in range(start, start + count, per_op):
             batch = [f"r{i}" for i in range(first, min(first + per_op, start + count))]
             records = [
