@@ -70,4 +70,4 @@ def test_no_usable_snapshot_and_a_pruned_wal_is_a_loud_refusal(tmp_path: Path) -
     assert sum("is damaged" in entry for entry in logged) == 2, logged
     assert line.startswith("ruvstream serve: WAL damage in ")
     assert "sequence gap: entries 1.." in line
-    assert "(replay starts after no snapshot)" in line
+    assert line.endswith("(replay starts at seq 1: no usable snapshot)")

@@ -110,6 +110,8 @@ def _render(report: dict[str, Any]) -> list[str]:
     for snap in report["snapshots"]:
         state = "ok" if snap["ok"] else f"damaged: {snap['problem']}"
         lines.append(f"  snapshot {snap['name']}  seq {snap['seq']}  {state}")
+    for low, high in report["quarantined_gaps"]:
+        lines.append(f"  dropped by an earlier truncating start: entries {low}..{high}")
     lines.append(f"  a start replays the WAL after seq {report['replay_after_seq']}")
     return lines
 

@@ -97,9 +97,10 @@ def recover(store: SnapshotStore, wal: WriteAheadLog, catalog: Catalog | None = 
             if op.key:
                 recovered.keyed_ops.append((op.collection, op.key, op.hlc, answer_for(op)))
     except WalDamageError as exc:
-        base = f"snapshot seq {recovered.snapshot_seq}" if recovered.snapshot_seq else "no snapshot"
+        seq = recovered.snapshot_seq
+        base = f"after the snapshot of seq {seq}" if seq else "at seq 1: no usable snapshot"
         raise WalDamageError(
-            f"{exc} (replay starts after {base})", segment=exc.segment, offset=exc.offset
+            f"{exc} (replay starts {base})", segment=exc.segment, offset=exc.offset
         ) from None
     log.info("replayed %d WAL entries after seq %d", recovered.replayed, recovered.snapshot_seq)
     return recovered
