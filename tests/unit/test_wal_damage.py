@@ -115,3 +115,14 @@ async def test_a_wal_that_starts_after_the_snapshot_does_not_cover_it(tmp_path: 
 def test_unknown_recovery_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         WriteAheadLog(tmp_path, recovery="sometimes")
+
+
+async def test_damage_a_snapshot_covers_is_stepped_over(tmp_path: Path) -> None:
+    data = payloads(30)
+    await written(tmp_path, data)
+    (segment,) = WriteAheadLog(tmp_path).segments()
+    flip(segment, frame_offsets(segment)[15] + 12)  # seq 16
+    # A snapshot through seq 16 needs nothing from the damaged frame: 17.. replay.
+    assert replayed(tmp_path, after=16) == list(zip(range(17, 31), data[16:], strict=True))
+    with pytest.raises(WalDamageError):
+        list(WriteAheadLog(tmp_path, recovery="strict").replay(after_seq=15))

@@ -43,7 +43,7 @@ from ruvstream.storage.wal_scan import (
     SegmentReport,
     Trouble,
     find_trouble,
-    iter_frames,
+    read_frame,
     scan_segment,
 )
 
@@ -137,8 +137,21 @@ class WriteAheadLog:
         if trouble is not None:
             self._handle(trouble, segments, reports)
             segments = segments[: trouble.segment + 1]
-        for path in segments:
-            for frame in iter_frames(path.read_bytes()):
+        for index, path in enumerate(segments):
+            stop = trouble.offset if trouble and index == trouble.segment else None
+            # The scan's offsets, not a fresh walk: damage a snapshot covers is
+            # stepped over, and the frames after it are still replayed.
+            data = path.read_bytes()
+            for offset, _ in reports[index].seqs:
+                if stop is not None and offset >= stop:
+                    break
+                frame = read_frame(data, offset)
+                if frame is None:  # changed since the scan: never skip it silently
+                    raise WalDamageError(
+                        f"WAL {path} changed during replay at byte {offset}",
+                        segment=path,
+                        offset=offset,
+                    )
                 self.last_seq = max(self.last_seq, frame.seq)
                 if frame.seq > after_seq:
                     yield WalEntry(frame.seq, frame.payload)

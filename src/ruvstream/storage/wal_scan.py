@@ -30,6 +30,7 @@ __all__ = [
     "find_trouble",
     "iter_frames",
     "next_frame",
+    "read_frame",
     "scan_segment",
 ]
 
@@ -119,6 +120,15 @@ def next_frame(data: bytes, start: int, after_seq: int) -> int | None:
     return None
 
 
+def read_frame(data: bytes, offset: int) -> Frame | None:
+    """The intact frame starting at ``offset``, if there is one."""
+    found = _frame_at(data, offset)
+    if found is None:
+        return None
+    seq, after = found
+    return Frame(offset, seq, bytes(data[offset + _MIN_FRAME : after]))
+
+
 def iter_frames(data: bytes, stop: int | None = None) -> Iterable[Frame]:
     """The intact frames from the start of ``data`` up to the first damage (or ``stop``)."""
     offset, end = 0, len(data) if stop is None else stop
@@ -189,33 +199,37 @@ def find_trouble(
     """The first damage or needed-entry gap, in log order; None if the WAL is sound.
 
     ``after_seq``: entries at or below it are covered elsewhere (a snapshot),
-    so a gap below it is no loss. ``known_gaps``: inclusive ranges of
-    sequences an operator already had quarantined.
+    so a gap below it, or damage whose next intact frame is at most
+    ``after_seq + 1``, is no loss and is stepped over. ``known_gaps``:
+    inclusive ranges of sequences an operator already had quarantined.
     """
     previous: int | None = None
     for index, report in enumerate(reports):
-        for offset, seq in report.seqs:
-            if report.damage and offset > report.damage[0].offset:
-                break
+        events = sorted([*report.seqs, *((d.offset, -1) for d in report.damage)])
+        for offset, seq in events:
+            if seq < 0:  # damage: what follows it decides whether anything needed is in it
+                resume = _seq_after(reports, index, offset)
+                if resume is not None and resume <= after_seq + 1:
+                    continue
+                reason = next(d.reason for d in report.damage if d.offset == offset)
+                return Trouble(index, offset, reason, report.name, resume is None, previous or 0)
             missing = _missing(previous, seq, after_seq)
             if missing is not None and not _known(missing, known_gaps):
                 low, high = missing
-                return Trouble(
-                    index,
-                    offset,
-                    f"sequence gap: entries {low}..{high} are missing",
-                    report.name,
-                    torn=False,
-                    kept_through=previous or 0,
-                )
+                reason = f"sequence gap: entries {low}..{high} are missing"
+                return Trouble(index, offset, reason, report.name, False, previous or 0)
             previous = seq
-        if report.damage:
-            damage = report.damage[0]
-            later = report.frames_after(damage.offset) + sum(r.frames for r in reports[index + 1 :])
-            kept = max([s for at, s in report.seqs if at < damage.offset], default=previous or 0)
-            return Trouble(
-                index, damage.offset, damage.reason, report.name, torn=later == 0, kept_through=kept
-            )
+    return None
+
+
+def _seq_after(reports: Sequence[SegmentReport], index: int, offset: int) -> int | None:
+    """The sequence of the first intact frame after ``offset`` of ``reports[index]``."""
+    for at, seq in reports[index].seqs:
+        if at > offset:
+            return seq
+    for report in reports[index + 1 :]:
+        if report.seqs:
+            return report.seqs[0][1]
     return None
 
 
