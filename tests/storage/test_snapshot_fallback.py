@@ -18,17 +18,21 @@ def snapshots(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "snapshots").glob("snap-*"))
 
 
-def written_with_snapshots(data_dir: Path, records: int = 600) -> list[str]:
+def written_with_snapshots(data_dir: Path, records: int = 600, at_least: int = 2) -> list[str]:
     """Write ``records`` through a node that snapshots every 20 ops, then kill -9 it
     once its snapshots settled (no final snapshot on the way out)."""
     with running_node(data_dir, args=SNAPSHOT_EVERY) as node:
         ids = write_records(node.url, records)
         deadline = time.monotonic() + 60
-        while len(snapshots(data_dir)) < 2 or any((data_dir / "snapshots").glob("tmp-*")):
+        while len(snapshots(data_dir)) < at_least or _snapshotting(data_dir):
             assert time.monotonic() < deadline, "two snapshots were never written"
             time.sleep(0.05)
         node.kill()
     return ids
+
+
+def _snapshotting(data_dir: Path) -> bool:
+    return any((data_dir / "snapshots").glob("tmp-*"))
 
 
 def flip(path: Path) -> None:
@@ -58,6 +62,18 @@ def test_a_damaged_newest_snapshot_loses_no_acknowledged_record(tmp_path: Path, 
         assert f"snapshot {newest.name} is damaged" in log
         assert (data_dir / "snapshots" / "quarantine" / newest.name).is_dir(), "kept aside"
         assert older.is_dir()
+
+
+@pytest.mark.parametrize("what", list(DAMAGE))
+def test_the_only_snapshot_damaged_leaves_the_whole_wal(tmp_path: Path, what: str) -> None:
+    data_dir = tmp_path / "n"
+    ids = written_with_snapshots(data_dir, records=100, at_least=1)  # 21 ops: one snapshot
+    (only,) = snapshots(data_dir)
+    DAMAGE[what](only)
+
+    with running_node(data_dir) as node:
+        assert missing(node.url, ids) == []
+        assert count(node.url) == len(ids)
 
 
 def test_no_usable_snapshot_and_a_pruned_wal_is_a_loud_refusal(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ class SnapshotPolicy:
         self._idempotency = idempotency
         self._applied_through = applied_through
         self._retention = retention
-        # A fallback to the oldest retained snapshot replays the WAL after it.
+        # A fallback to an older snapshot (or to none) replays the WAL after it.
         retention.hold("snapshots", self._first_needed_by_snapshots)
         self.carried: dict[str, Any] = {}
         """Named state written into every snapshot and restored with it."""
@@ -71,8 +71,10 @@ class SnapshotPolicy:
         self._task: asyncio.Task[None] | None = None
 
     def _first_needed_by_snapshots(self) -> int:
+        """After the oldest retained snapshot; from seq 1 while there is only one,
+        whose fallback is the whole WAL."""
         retained = self._store.retained_seqs()
-        return retained[0] + 1 if retained else 0
+        return retained[0] + 1 if len(retained) >= 2 else 1
 
     def after_apply(self, op: OpRecord, outcome: Outcome) -> None:
         """Count an applied op; past ``snapshot_every_ops`` a snapshot starts aside."""
