@@ -126,3 +126,15 @@ async def test_damage_a_snapshot_covers_is_stepped_over(tmp_path: Path) -> None:
     assert replayed(tmp_path, after=16) == list(zip(range(17, 31), data[16:], strict=True))
     with pytest.raises(WalDamageError):
         list(WriteAheadLog(tmp_path, recovery="strict").replay(after_seq=15))
+
+
+async def test_frames_after_a_long_damaged_stretch_are_found(tmp_path: Path) -> None:
+    await written(tmp_path, payloads(30))
+    (segment,) = WriteAheadLog(tmp_path).segments()
+    offsets = frame_offsets(segment)
+    data = segment.read_bytes()
+    garbage = bytes(range(256)) * (6 * 1024 + 3)  # about 1.5 MB: past one scan window
+    segment.write_bytes(data[: offsets[10]] + garbage + data[offsets[10] :])
+    report = scan_segment(segment.name, segment.read_bytes())
+    assert report.frames == 30
+    assert [(d.offset, d.end) for d in report.damage] == [(offsets[10], offsets[10] + len(garbage))]

@@ -97,27 +97,38 @@ def next_frame(data: bytes, start: int, after_seq: int) -> int | None:
     follows ``after_seq``; None if there is none.
 
     Every byte offset is a candidate. numpy reads the length and sequence at
-    all of them at once (one strided view per residue mod 8), so only the few
-    offsets whose length fits and whose sequence is plausible pay a checksum.
+    all offsets of a window at once (one strided view per residue mod 8), so
+    only the few whose length fits and whose sequence is plausible pay a
+    checksum; windows keep memory bounded and stop at the first frame found.
     """
-    n = len(data)
-    bound = after_seq + (n - start) // _MIN_FRAME + 1
+    bound = after_seq + (len(data) - start) // _MIN_FRAME + 1
+    last = len(data) - _MIN_FRAME  # the last offset a frame could start at
+    for window in range(start, last + 1, _WINDOW):
+        for offset in _candidates(data, window, min(window + _WINDOW, last + 1), after_seq, bound):
+            if _frame_at(data, offset) is not None:
+                return offset
+    return None
+
+
+_WINDOW = 1 << 20
+
+
+def _candidates(data: bytes, start: int, stop: int, after_seq: int, bound: int) -> list[int]:
+    """Offsets in ``[start, stop)`` whose header could begin a frame, in order."""
     found: list[int] = []
     for residue in range(8):
         first = start + (residue - start) % 8
-        count = (n - first - _MIN_FRAME) // 8 + 1
+        count = (stop - first + 7) // 8
         if count <= 0:
             continue
         lengths = np.ndarray((count,), "<u4", buffer=data, offset=first, strides=(8,))
         seqs = np.ndarray((count,), "<u8", buffer=data, offset=first + HEADER.size, strides=(8,))
         offsets = first + 8 * np.arange(count, dtype=np.int64)
-        fits = (lengths >= SEQ.size) & (lengths.astype(np.int64) <= n - offsets - HEADER.size)
+        room = len(data) - offsets - HEADER.size
+        fits = (lengths >= SEQ.size) & (lengths.astype(np.int64) <= room)
         plausible = (seqs > after_seq) & (seqs <= bound)
         found.extend(int(o) for o in offsets[fits & plausible])
-    for offset in sorted(found):
-        if _frame_at(data, offset) is not None:
-            return offset
-    return None
+    return sorted(found)
 
 
 def read_frame(data: bytes, offset: int) -> Frame | None:
