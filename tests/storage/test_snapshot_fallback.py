@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ruvstream.cli.wal import verify_data_dir
 from ruvstream.testing import running_node
 from tests.storage.helpers import count, missing, refused, write_records
 
@@ -54,6 +55,13 @@ def test_a_damaged_newest_snapshot_loses_no_acknowledged_record(tmp_path: Path, 
     ids = written_with_snapshots(data_dir)
     older, newest = snapshots(data_dir)[-2:]
     DAMAGE[what](newest)
+
+    report = verify_data_dir(data_dir)  # what `ruvstream wal verify` prints
+    assert [(s["name"], s["ok"]) for s in report["snapshots"]] == [
+        (newest.name, False),
+        (older.name, True),
+    ]
+    assert report["verdict"] == "ok", "the WAL after the older snapshot is all there"
 
     with running_node(data_dir) as node:
         assert missing(node.url, ids) == []
