@@ -52,6 +52,9 @@ class StorageSettings:
     snapshot_every_ops: int = 50_000
     """A snapshot is also taken once this many ops were logged since the last one."""
     tombstone_retention_seconds: float = 7 * 24 * 3600.0
+    wal_recovery: str = "strict"
+    """strict: WAL damage before the tail stops the start; truncate: keep the
+    frames before it and move the damaged segments aside (storage/wal.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ def test_latest_wins_and_carries_its_manifest(tmp_path: Path) -> None:
     latest = store.latest()
     assert latest is not None
     assert latest[0] == path
-    assert latest[1] == {"note": "nine", "seq": 9}
+    assert {k: latest[1][k] for k in ("note", "seq")} == {"note": "nine", "seq": 9}
+    assert latest[1]["files"]["data.txt"]["bytes"] == 4
     assert (path / "data.txt").read_text() == "nine"
 
 

@@ -37,6 +37,7 @@ _SUBCOMMANDS = {
     "client": "ruvstream.client.cli:client",
     "control": "ruvstream.control.cli:control",
     "scale": "ruvstream.control.scaling.cli:scale",
+    "wal": "ruvstream.cli.wal:wal",
 }
 
 
@@ -111,6 +112,21 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             "--max-payload-bytes", type=int, default=_LIMITS.max_payload_bytes, show_default=True
         ),
         click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
+        click.option(
+            "--snapshot-every-ops",
+            type=int,
+            default=StorageSettings().snapshot_every_ops,
+            show_default=True,
+            help="Also snapshot once this many ops were logged since the last one.",
+        ),
+        click.option(
+            "--wal-recovery",
+            type=click.Choice(["strict", "truncate"]),
+            default="strict",
+            show_default=True,
+            help="WAL damage before its tail: strict refuses to start; truncate keeps "
+            "the entries before it and moves the damaged segments aside.",
+        ),
         click.option("--drain-seconds", type=float, default=10.0, show_default=True),
         click.option(
             "--bus",
@@ -172,6 +188,8 @@ def settings_from_options(**o: object) -> Settings:
             data_dir=o["data_dir"],  # type: ignore[arg-type]
             fsync=str(o["fsync"]),
             snapshot_interval_seconds=float(o["snapshot_interval"]),  # type: ignore[arg-type]
+            snapshot_every_ops=int(o.get("snapshot_every_ops", 50_000)),  # type: ignore[call-overload]
+            wal_recovery=str(o.get("wal_recovery", "strict")),
         ),
         batch=BatchSettings(
             window_ms=float(o["batch_window_ms"]),  # type: ignore[arg-type]

@@ -70,6 +70,7 @@ class Node:
             data / "wal",
             fsync=settings.storage.fsync,
             interval=settings.storage.fsync_interval_seconds,
+            recovery=settings.storage.wal_recovery,
         )
         self._snapshot_store = SnapshotStore(data / "snapshots")
         self._retention = WalRetention()

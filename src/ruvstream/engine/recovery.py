@@ -21,7 +21,7 @@ from ruvstream.engine.apply import Catalog, apply_op
 from ruvstream.engine.collection import Collection
 from ruvstream.engine.idempotency import answer_for
 from ruvstream.storage.snapshot import SnapshotStore
-from ruvstream.storage.wal import WriteAheadLog
+from ruvstream.storage.wal import WalDamageError, WriteAheadLog
 
 __all__ = ["Recovered", "recover", "write_snapshot"]
 
@@ -63,14 +63,22 @@ def _load_snapshot(path: Path, manifest: dict[str, Any], catalog: Catalog) -> No
 def recover(store: SnapshotStore, wal: WriteAheadLog, catalog: Catalog | None = None) -> Recovered:
     """Rebuild a catalog from disk, into ``catalog`` (empty) if given: the node's
     parts hold its catalog, so it is filled, never replaced. The WAL is left
-    ready for ``open_for_append``."""
+    ready for ``open_for_append``.
+
+    The newest snapshot that passes its checks and loads is used; a damaged
+    one is set aside and the next older one tried. The WAL must then hold
+    every entry after the chosen snapshot (checkpoints keep them for every
+    retained snapshot): if it does not, ``WalDamageError`` says what is missing.
+    """
     catalog = Catalog() if catalog is None else catalog
-    latest = store.latest()
-    if latest is None:
-        recovered = Recovered(catalog)
-    else:
-        path, manifest = latest
-        _load_snapshot(path, manifest, catalog)
+    recovered = Recovered(catalog)
+    for path, manifest in store.usable():
+        try:
+            _load_snapshot(path, manifest, catalog)
+        except Exception as exc:  # checksums held, yet it does not load: same fallback
+            _clear(catalog)
+            store.set_aside(path, f"does not load: {type(exc).__name__}: {exc}".splitlines()[0])
+            continue
         recovered = Recovered(
             catalog,
             snapshot_seq=int(manifest["seq"]),
@@ -79,15 +87,30 @@ def recover(store: SnapshotStore, wal: WriteAheadLog, catalog: Catalog | None = 
             idempotency=list(manifest.get("idempotency", [])),
         )
         log.info("loaded snapshot %s (seq %d)", path.name, recovered.snapshot_seq)
-    for entry in wal.replay(after_seq=recovered.snapshot_seq):
-        op = decode_op(entry.payload)
-        apply_op(recovered.catalog, op)
-        recovered.replayed += 1
-        recovered.max_hlc = max(recovered.max_hlc, op.hlc)
-        if op.key:
-            recovered.keyed_ops.append((op.collection, op.key, op.hlc, answer_for(op)))
+        break
+    try:
+        for entry in wal.replay(after_seq=recovered.snapshot_seq):
+            op = decode_op(entry.payload)
+            apply_op(recovered.catalog, op)
+            recovered.replayed += 1
+            recovered.max_hlc = max(recovered.max_hlc, op.hlc)
+            if op.key:
+                recovered.keyed_ops.append((op.collection, op.key, op.hlc, answer_for(op)))
+    except WalDamageError as exc:
+        seq = recovered.snapshot_seq
+        base = f"after the snapshot of seq {seq}" if seq else "at seq 1: no usable snapshot"
+        raise WalDamageError(
+            f"{exc} (replay starts {base})", segment=exc.segment, offset=exc.offset
+        ) from None
     log.info("replayed %d WAL entries after seq %d", recovered.replayed, recovered.snapshot_seq)
     return recovered
+
+
+def _clear(catalog: Catalog) -> None:
+    catalog.collections.clear()
+    catalog.dropped.clear()
+    catalog.creates.clear()
+    catalog.parked.clear()
 
 
 def write_snapshot(

@@ -5,8 +5,10 @@ A snapshot is written every ``snapshot_every_ops`` applied ops, every
 writing, tombstones older than the retention horizon are forgotten (replicas
 further behind than that restore from a snapshot anyway); after, the WAL
 segments the snapshot covers are dropped, except those holding an entry some
-part of the node still needs (``wal_retention``). ``carried`` holds named state that
-other parts of the node (replication) need back after a restore.
+part of the node still needs (``wal_retention``): among them every entry after
+the oldest retained snapshot, so a damaged newest one can fall back to it.
+``carried`` holds named state that other parts of the node (replication)
+need back after a restore.
 """
 
 from __future__ import annotations
@@ -60,11 +62,19 @@ class SnapshotPolicy:
         self._idempotency = idempotency
         self._applied_through = applied_through
         self._retention = retention
+        # A fallback to an older snapshot (or to none) replays the WAL after it.
+        retention.hold("snapshots", self._first_needed_by_snapshots)
         self.carried: dict[str, Any] = {}
         """Named state written into every snapshot and restored with it."""
         self.ops_since_snapshot = 0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+
+    def _first_needed_by_snapshots(self) -> int:
+        """After the oldest retained snapshot; from seq 1 while there is only one,
+        whose fallback is the whole WAL."""
+        retained = self._store.retained_seqs()
+        return retained[0] + 1 if len(retained) >= 2 else 1
 
     def after_apply(self, op: OpRecord, outcome: Outcome) -> None:
         """Count an applied op; past ``snapshot_every_ops`` a snapshot starts aside."""

@@ -13,9 +13,15 @@ are in the kernel); ``fsync`` policy decides what a power cut can lose:
 - ``interval``: fsync every ``interval`` seconds in the background;
 - ``off``: never fsync (the kernel flushes when it likes).
 
-Replay stops at the first frame whose length or checksum does not hold: that
-is a write torn by a crash, never acknowledged. The segment is truncated
-there so new frames never follow garbage.
+Replay first scans every segment (``wal_scan``). A bad frame with nothing
+intact after it is a write torn by a crash: the segment is cut there, so
+new frames never follow garbage. Anything else (a bad frame with intact
+frames after it, or entries missing between the snapshot and the end) is
+lost data, and ``recovery`` decides: ``strict`` refuses to start
+(``WalDamageError`` names the segment and byte offset); ``truncate`` keeps
+every frame before the damage and moves the damaged segment and every later
+one aside (``wal_quarantine``), and sequence numbers continue after the
+highest one seen, so no later write reuses a number a dropped frame held.
 """
 
 from __future__ import annotations
@@ -25,18 +31,28 @@ import contextlib
 import itertools
 import logging
 import os
-import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FSYNC_POLICIES", "WalEntry", "WriteAheadLog"]
+from ruvstream.storage.wal_quarantine import known_gaps, quarantine
+from ruvstream.storage.wal_scan import (
+    HEADER,
+    SEQ,
+    SegmentReport,
+    Trouble,
+    find_trouble,
+    read_frame,
+    scan_segment,
+)
+
+__all__ = ["FSYNC_POLICIES", "WAL_RECOVERY_MODES", "WalDamageError", "WalEntry", "WriteAheadLog"]
 
 FSYNC_POLICIES = ("batch", "interval", "off")
-_HEADER = struct.Struct("<II")
-_SEQ = struct.Struct("<Q")
-_MAX_FRAME = 256 * 1024 * 1024
+WAL_RECOVERY_MODES = ("strict", "truncate")
+_HEADER = HEADER
+_SEQ = SEQ
 _SEGMENT_BYTES = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -51,33 +67,34 @@ def _segment_name(first_seq: int) -> str:
     return f"wal-{first_seq:020d}.log"
 
 
-def _frame(seq: int, payload: bytes) -> bytes:
+def _frame(seq: int, payload: bytes) -> bytes:  # layout: see wal_scan
     body = _SEQ.pack(seq) + payload
     return _HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
-def _read_segment(path: Path) -> tuple[list[WalEntry], int]:
-    """The good frames of one segment and the byte offset where they end."""
-    data = path.read_bytes()
-    entries: list[WalEntry] = []
-    offset = 0
-    while offset + _HEADER.size <= len(data):
-        length, crc = _HEADER.unpack_from(data, offset)
-        start = offset + _HEADER.size
-        body = data[start : start + length]
-        if length < _SEQ.size or length > _MAX_FRAME or len(body) < length:
-            break
-        if zlib.crc32(body) != crc:
-            break
-        entries.append(WalEntry(_SEQ.unpack_from(body)[0], bytes(body[_SEQ.size :])))
-        offset = start + length
-    return entries, offset
+class WalDamageError(RuntimeError):
+    """The WAL lost entries before its tail; ``str()`` is one line for the operator."""
+
+    def __init__(self, message: str, *, segment: Path, offset: int) -> None:
+        super().__init__(message)
+        self.segment = segment
+        self.offset = offset
 
 
 class WriteAheadLog:
-    def __init__(self, directory: Path, *, fsync: str = "batch", interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        fsync: str = "batch",
+        interval: float = 0.05,
+        recovery: str = "strict",
+    ) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"fsync policy must be one of {FSYNC_POLICIES}, not {fsync!r}")
+        if recovery not in WAL_RECOVERY_MODES:
+            raise ValueError(f"WAL recovery must be one of {WAL_RECOVERY_MODES}, not {recovery!r}")
+        self.recovery = recovery
         self.directory = directory
         self.fsync_policy = fsync
         self.interval = interval
@@ -96,28 +113,99 @@ class WriteAheadLog:
     def segments(self) -> list[Path]:
         return sorted(self.directory.glob("wal-*.log"))
 
+    def inspect(self) -> list[SegmentReport]:
+        """What every segment holds (frames, sequences, damage); changes nothing."""
+        return [scan_segment(path.name, path.read_bytes()) for path in self.segments()]
+
     def replay(self, after_seq: int = 0) -> Iterator[WalEntry]:
         """Every intact entry with ``seq > after_seq``, in log order.
 
-        Truncates a torn tail in place, so call it before ``open_for_append``.
+        Entries at or below ``after_seq`` are covered by a snapshot, so only a
+        gap above it is a loss. Cuts a torn tail in place (call it before
+        ``open_for_append``); raises ``WalDamageError`` on damage before the
+        tail unless ``recovery`` is ``truncate``.
         """
-        for path in self.segments():
-            entries, good_end = _read_segment(path)
-            size = path.stat().st_size
-            if good_end < size:
-                log.warning(
-                    "WAL %s: dropping %d bytes of a torn or corrupt frame at offset %d",
-                    path.name,
-                    size - good_end,
-                    good_end,
-                )
-                with path.open("r+b") as f:
-                    f.truncate(good_end)
-                    os.fsync(f.fileno())
-            for entry in entries:
-                self.last_seq = max(self.last_seq, entry.seq)
-                if entry.seq > after_seq:
-                    yield entry
+        segments = self.segments()
+        reports = [scan_segment(path.name, path.read_bytes()) for path in segments]
+        dropped = known_gaps(self.directory)
+        # Numbers continue after every one ever used: those a quarantined frame
+        # held, and the one an empty newest segment was named for.
+        self.last_seq = max([self.last_seq, *(high for _, high in dropped)])
+        if segments:
+            self.last_seq = max(self.last_seq, _first_seq(segments[-1]) - 1)
+        trouble = find_trouble(reports, after_seq, dropped)
+        if trouble is not None:
+            self._handle(trouble, segments, reports)
+            segments = segments[: trouble.segment + 1]
+        for index, path in enumerate(segments):
+            stop = trouble.offset if trouble and index == trouble.segment else None
+            # The scan's offsets, not a fresh walk: damage a snapshot covers is
+            # stepped over, and the frames after it are still replayed.
+            data = path.read_bytes()
+            for offset, _ in reports[index].seqs:
+                if stop is not None and offset >= stop:
+                    break
+                frame = read_frame(data, offset)
+                if frame is None:  # changed since the scan: never skip it silently
+                    raise WalDamageError(
+                        f"WAL {path} changed during replay at byte {offset}",
+                        segment=path,
+                        offset=offset,
+                    )
+                self.last_seq = max(self.last_seq, frame.seq)
+                if frame.seq > after_seq:
+                    yield WalEntry(frame.seq, frame.payload)
+
+    def _handle(self, trouble: Trouble, segments: list[Path], reports: list[SegmentReport]) -> None:
+        path = segments[trouble.segment]
+        if trouble.torn:
+            for later in segments[trouble.segment :]:
+                size = later.stat().st_size
+                cut = trouble.offset if later == path else 0
+                if size > cut:
+                    log.warning(
+                        "WAL %s: dropping %d bytes of a torn frame at offset %d (a write cut "
+                        "short by a crash)",
+                        later.name,
+                        size - cut,
+                        cut,
+                    )
+                    _truncate(later, cut)
+            return
+        lost = reports[trouble.segment].frames_after(trouble.offset - 1)
+        lost += sum(r.frames for r in reports[trouble.segment + 1 :])
+        highest = max((r.last_seq or 0 for r in reports), default=0)
+        if self.recovery == "strict":
+            raise WalDamageError(
+                f"WAL damage in {path} at byte {trouble.offset}: {trouble.reason}; "
+                f"{lost} intact frames after it (up to seq {highest}) would be lost. "
+                f"Nothing was changed: inspect with `ruvstream wal verify`, or start with "
+                f"--wal-recovery truncate to keep the entries through seq "
+                f"{trouble.kept_through} and move the damaged segments aside",
+                segment=path,
+                offset=trouble.offset,
+            )
+        target = quarantine(
+            self.directory,
+            segments,
+            trouble.segment,
+            trouble.offset,
+            kept_through=trouble.kept_through,
+            highest_seen=highest,
+            reason=str(trouble),
+        )
+        moved = len(segments) - trouble.segment
+        log.error(
+            "WAL recovery (truncate): %s. Kept every entry through seq %d; dropped %d intact "
+            "frames after the damage (up to seq %d); moved %d segment(s) to %s",
+            trouble,
+            trouble.kept_through,
+            lost,
+            highest,
+            moved,
+            target,
+        )
+        self.last_seq = max(self.last_seq, highest)
 
     def open_for_append(self, min_seq: int = 0) -> None:
         """Start a fresh segment; sequence numbers continue after every one seen."""
@@ -202,7 +290,7 @@ class WriteAheadLog:
         segments = self.segments()
         removed = 0
         for path, following in itertools.pairwise(segments):
-            next_first = int(following.stem.split("-")[1])
+            next_first = _first_seq(following)
             if next_first - 1 <= covered_seq:
                 path.unlink()
                 removed += 1
@@ -220,6 +308,16 @@ class WriteAheadLog:
             os.fsync(self._file)
             os.close(self._file)
             self._file = None
+
+
+def _first_seq(path: Path) -> int:
+    return int(path.stem.split("-")[1])
+
+
+def _truncate(path: Path, size: int) -> None:
+    with path.open("r+b") as f:
+        f.truncate(size)
+        os.fsync(f.fileno())
 
 
 def _fsync_dir(directory: Path) -> None:
