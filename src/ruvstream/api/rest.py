@@ -128,7 +128,7 @@ async def upsert_records(request: Request) -> Response:
 @endpoint
 async def get_record(request: Request) -> Response:
     name, record_id = request.path_params["name"], request.path_params["id"]
-    return json_response(_service(request).get_record(name, record_id))
+    return json_response(await _service(request).get_record(name, record_id))
 
 
 @endpoint

@@ -141,8 +141,8 @@ class NodeService:
     def collection_info(self, name: str) -> dict[str, Any]:
         return self.node.info(name)
 
-    def get_record(self, name: str, record_id: str) -> dict[str, Any]:
-        record = self.node.collection(name).get(record_id)
+    async def get_record(self, name: str, record_id: str) -> dict[str, Any]:
+        record = await self.node.get_record(name, record_id)
         if record is None:
             raise RecordNotFoundError(
                 f"no record {record_id!r} in {name!r}", collection=name, id=record_id
