@@ -8,6 +8,7 @@
     ConflictError              409   1008 policy             ABORTED
       CollectionExistsError    409   1008 policy             ALREADY_EXISTS
     PayloadTooLargeError       413   1008 policy             RESOURCE_EXHAUSTED
+    UnsupportedMediaTypeError  415   1008 policy             INVALID_ARGUMENT
     RateLimitedError           429   1008 policy             RESOURCE_EXHAUSTED
     UnavailableError           503   1013 try again later    UNAVAILABLE
     RequestTimeoutError        504   1013 try again later    DEADLINE_EXCEEDED
@@ -43,6 +44,7 @@ from ruvstream.errors import (
     RuvstreamError,
     UnauthorizedError,
     UnavailableError,
+    UnsupportedMediaTypeError,
 )
 
 __all__ = [
@@ -91,6 +93,7 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     ConflictError: ErrorRow(409, CLOSE_POLICY, "ABORTED"),
     CollectionExistsError: ErrorRow(409, CLOSE_POLICY, "ALREADY_EXISTS"),
     PayloadTooLargeError: ErrorRow(413, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
+    UnsupportedMediaTypeError: ErrorRow(415, CLOSE_POLICY, "INVALID_ARGUMENT"),
     RateLimitedError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
     UnavailableError: ErrorRow(503, CLOSE_TRY_AGAIN_LATER, "UNAVAILABLE"),
     RequestTimeoutError: ErrorRow(504, CLOSE_TRY_AGAIN_LATER, "DEADLINE_EXCEEDED"),

@@ -16,6 +16,7 @@
     +-- ConflictError                    conflict
     |   +-- CollectionExistsError        collection_exists
     +-- PayloadTooLargeError             payload_too_large
+    +-- UnsupportedMediaTypeError        unsupported_media_type
     +-- RateLimitedError                 rate_limited  (retry_after)
     +-- UnavailableError                 unavailable   (retry_after)
     +-- RequestTimeoutError              timeout
@@ -53,6 +54,7 @@ __all__ = [
     "UnauthorizedError",
     "UnavailableError",
     "UnknownOperationError",
+    "UnsupportedMediaTypeError",
     "error_class_for",
     "from_payload",
 ]
@@ -149,6 +151,12 @@ class CollectionExistsError(ConflictError):
 
 class PayloadTooLargeError(RuvstreamError):
     code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(RuvstreamError):
+    """A body in a content type the route does not take (JSON routes take JSON)."""
+
+    code = "unsupported_media_type"
 
 
 class RateLimitedError(RuvstreamError):

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ruvstream.api import sse
-from ruvstream.api.codec import packed_ids, parse_json
+from ruvstream.api.codec import JSON, OCTET_STREAM, packed_ids, parse_json, require_media_type
 from ruvstream.api.errors import error_response, json_response
 from ruvstream.api.state import ServingState
 from ruvstream.errors import InvalidParameterError, PayloadTooLargeError, RuvstreamError
@@ -73,6 +73,8 @@ async def read_body(request: Request) -> bytes:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
+    """A JSON object body; any content type but JSON (or none) answers 415."""
+    require_media_type(request.headers.get("content-type"), JSON)
     return parse_json(await read_body(request))
 
 
@@ -118,8 +120,9 @@ async def delete_collection(request: Request) -> Response:
 @endpoint
 async def upsert_records(request: Request) -> Response:
     service, name, key = _service(request), request.path_params["name"], _key(request)
+    kind = require_media_type(request.headers.get("content-type"), JSON, OCTET_STREAM)
     raw = await read_body(request)
-    if request.headers.get("content-type", "").startswith("application/octet-stream"):
+    if kind == OCTET_STREAM:
         ids = packed_ids(request.headers.get("x-ids"))
         return _written(await service.upsert_packed(name, ids, raw, key))
     return _written(await service.upsert(name, parse_json(raw), key))

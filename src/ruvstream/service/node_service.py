@@ -43,6 +43,8 @@ class WriteAnswer:
 class NodeService:
     def __init__(self, node: Node) -> None:
         self.node = node
+        self.limits = node.settings.input
+        """What one request may hold (``config.InputLimits``), checked for every transport."""
 
     @property
     def metrics(self) -> NodeMetrics:
@@ -52,11 +54,11 @@ class NodeService:
     def start_search(self, name: str, query: Fields) -> PendingSearch:
         """Check and queue one search; the answer comes from the batcher's callback."""
         collection = self.node.collection(name)
-        return self._submit(name, collection, parse_search(query, collection.spec))
+        return self._submit(name, collection, parse_search(query, collection.spec, self.limits))
 
     def search_request(self, name: str, query: Fields) -> SearchRequest:
         """Check a search without queueing it (a stream that starts it later)."""
-        return parse_search(query, self.node.collection(name).spec)
+        return parse_search(query, self.node.collection(name).spec, self.limits)
 
     def submit_search(self, name: str, request: SearchRequest) -> PendingSearch:
         return self._submit(name, self.node.collection(name), request)
@@ -66,7 +68,7 @@ class NodeService:
 
     async def search_batch(self, name: str, body: Fields) -> dict[str, Any]:
         collection = self.node.collection(name)
-        requests = parse_batch(body, collection.spec)
+        requests = parse_batch(body, collection.spec, self.limits)
         pending = [self._submit(name, collection, r) for r in requests]
         await asyncio.gather(*(p.future for p in pending))
         return batch_answer([p.hits() for p in pending], collection.change_count)
@@ -91,13 +93,15 @@ class NodeService:
 
     async def upsert(self, name: str, body: Fields, key: str = "") -> WriteAnswer:
         """Records as fields: ``{"records": [{"id", "vector", "metadata"}, ...]}``."""
-        return await self._upsert(name, key, lambda spec: parse_records(body, spec))
+        return await self._upsert(name, key, lambda spec: parse_records(body, spec, self.limits))
 
     async def upsert_packed(
         self, name: str, ids: Sequence[str], rows: bytes, key: str = ""
     ) -> WriteAnswer:
         """Records as float32 little-endian rows, one per id."""
-        return await self._upsert(name, key, lambda spec: parse_packed_records(ids, rows, spec))
+        return await self._upsert(
+            name, key, lambda spec: parse_packed_records(ids, rows, spec, self.limits)
+        )
 
     async def _upsert(
         self, name: str, key: str, decode: Callable[[CollectionSpec], list[RecordData]]
@@ -111,7 +115,7 @@ class NodeService:
 
     async def delete(self, name: str, body: Fields, key: str = "") -> WriteAnswer:
         """Ids as fields: ``{"ids": [...]}``."""
-        return await self._delete(name, key, lambda: parse_ids(body))
+        return await self._delete(name, key, lambda: parse_ids(body, self.limits))
 
     async def delete_record(self, name: str, record_id: str, key: str = "") -> WriteAnswer:
         return await self._delete(name, key, lambda: [record_id])
@@ -157,7 +161,7 @@ class NodeService:
     # -- standing queries -------------------------------------------------------
     async def subscribe(self, name: str, query: Fields) -> Subscription:
         collection = self.node.collection(name)
-        request, min_score = parse_subscription(query, collection.spec)
+        request, min_score = parse_subscription(query, collection.spec, self.limits)
         return await self.node.subscribe(name, request, min_score)
 
     def subscription(self, sub_id: str) -> Subscription:
