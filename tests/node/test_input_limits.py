@@ -231,3 +231,17 @@ def test_records_and_ids_per_write_are_bounded(http: httpx.Client) -> None:
     error = error_of(upsert(http, records), 400, "invalid_parameter")
     assert error["details"] == {"field": "records", "limit": most}
     error_of(http.get("/v1/collections/c/records/r0"), 404, "record_not_found")
+
+
+def test_deep_input_on_the_sse_paths_is_refused_before_the_stream(http: httpx.Client) -> None:
+    deep: dict[str, Any] = {"tag": "x"}
+    for _ in range(LIMITS.max_filter_depth + 1):
+        deep = {"$not": deep}
+    query = {"vector": GOOD, "filter": deep}
+    streamed = http.post(
+        "/v1/collections/c/search", json=query, headers={"accept": "text/event-stream"}
+    )
+    error_of(streamed, 400, "invalid_filter")
+    error_of(http.post("/v1/collections/c/subscriptions", json=query), 400, "invalid_filter")
+    null_k = {"vector": GOOD, "k": None}
+    error_of(http.post("/v1/collections/c/subscriptions", json=null_k), 400, "invalid_parameter")
