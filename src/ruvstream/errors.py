@@ -9,10 +9,12 @@
     |   +-- InvalidParameterError        invalid_parameter
     |   +-- UnknownOperationError        unknown_op
     +-- UnauthorizedError                unauthorized
+    +-- UpgradeRequiredError             upgrade_required
     +-- NotFoundError                    not_found
     |   +-- CollectionNotFoundError      collection_not_found
     |   +-- RecordNotFoundError          record_not_found
     |   +-- SubscriptionNotFoundError    subscription_not_found
+    +-- MethodNotAllowedError            method_not_allowed  (allow)
     +-- ConflictError                    conflict
     |   +-- CollectionExistsError        collection_exists
     +-- PayloadTooLargeError             payload_too_large
@@ -44,6 +46,7 @@ __all__ = [
     "InvalidJsonError",
     "InvalidParameterError",
     "InvalidVectorError",
+    "MethodNotAllowedError",
     "NotFoundError",
     "PayloadTooLargeError",
     "RateLimitedError",
@@ -55,6 +58,7 @@ __all__ = [
     "UnavailableError",
     "UnknownOperationError",
     "UnsupportedMediaTypeError",
+    "UpgradeRequiredError",
     "error_class_for",
     "from_payload",
 ]
@@ -125,6 +129,12 @@ class UnauthorizedError(RuvstreamError):
     code = "unauthorized"
 
 
+class UpgradeRequiredError(RuvstreamError):
+    """A plain HTTP request to a route that speaks only WebSocket."""
+
+    code = "upgrade_required"
+
+
 class NotFoundError(RuvstreamError):
     code = "not_found"
 
@@ -139,6 +149,12 @@ class RecordNotFoundError(NotFoundError):
 
 class SubscriptionNotFoundError(NotFoundError):
     code = "subscription_not_found"
+
+
+class MethodNotAllowedError(RuvstreamError):
+    """The path exists, not with this method; ``details["allow"]`` lists those it takes."""
+
+    code = "method_not_allowed"
 
 
 class ConflictError(RuvstreamError):

@@ -52,6 +52,8 @@ def test_every_error_has_a_status_a_close_code_and_a_grpc_status(
         (errors.ConflictError("c"), 409, 1008, "ABORTED"),
         (errors.PayloadTooLargeError("p"), 413, 1008, "RESOURCE_EXHAUSTED"),
         (errors.UnsupportedMediaTypeError("m"), 415, 1008, "INVALID_ARGUMENT"),
+        (errors.MethodNotAllowedError("m"), 405, 1008, "UNIMPLEMENTED"),
+        (errors.UpgradeRequiredError("u"), 426, 1008, "FAILED_PRECONDITION"),
         (errors.RateLimitedError("r"), 429, 1008, "RESOURCE_EXHAUSTED"),
         (errors.UnavailableError("u"), 503, 1013, "UNAVAILABLE"),
         (errors.RequestTimeoutError("t"), 504, 1013, "DEADLINE_EXCEEDED"),

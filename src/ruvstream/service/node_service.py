@@ -80,12 +80,14 @@ class NodeService:
     # -- writes -----------------------------------------------------------------
     async def create_collection(self, name: str, body: Fields, key: str = "") -> WriteAnswer:
         name = validate_collection_name(name)
+        key = _scoped("create", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         spec = CollectionSpec.from_request(body)
         return WriteAnswer(await self.node.create_collection(name, spec, key))
 
     async def drop_collection(self, name: str, key: str = "") -> WriteAnswer:
+        key = _scoped("drop", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         await self.node.drop_collection(name, key)
@@ -107,6 +109,7 @@ class NodeService:
         self, name: str, key: str, decode: Callable[[CollectionSpec], list[RecordData]]
     ) -> WriteAnswer:
         collection = self.node.collection(name)
+        key = _scoped("upsert", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         records = decode(collection.spec)
@@ -122,6 +125,7 @@ class NodeService:
 
     async def _delete(self, name: str, key: str, ids: Callable[[], list[str]]) -> WriteAnswer:
         collection = self.node.collection(name)
+        key = _scoped("delete", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         outcome = await self.node.delete(name, ids(), key)
@@ -170,3 +174,9 @@ class NodeService:
 
     def unsubscribe(self, sub_id: str, reason: str) -> None:
         self.node.subscriptions.close(sub_id, reason)
+
+
+def _scoped(op: str, key: str) -> str:
+    """An idempotency key as stored: per kind of write, so a key reused for another
+    kind (a PUT after a DELETE) is a new write, never the other's answer replayed."""
+    return f"{op}:{key}" if key else ""

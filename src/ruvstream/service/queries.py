@@ -52,6 +52,8 @@ def _int(body: Fields, key: str, low: int, high: int) -> int | None:
     value = body[key]
     if value is None and key == "ef":
         return None  # the collection's ef_search, as when absent
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 4.0 as an integer, and so do we
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidParameterError(
             f"{key} must be an integer in [{low}, {high}]", field=key, value=value
