@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "BatchSettings",
     "ControlSettings",
+    "InputLimits",
     "LimitSettings",
     "NodeSettings",
     "ReplicationSettings",
@@ -77,6 +78,24 @@ class LimitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InputLimits:
+    """What one request may hold; each is refused with a 4xx naming the limit (docs/api.md)."""
+
+    max_records_per_write: int = 100_000
+    max_batch_queries: int = 1_000
+    max_id_length: int = 512
+    max_metadata_depth: int = 32
+    """Nesting of objects and lists inside one record's metadata (the object itself is 1)."""
+    max_metadata_bytes: int = 64 * 1024
+    """One record's metadata, as compact JSON."""
+    max_filter_depth: int = 16
+    max_filter_values: int = 100_000
+    """Values in one ``$in`` or ``$nin`` list."""
+    max_filter_branches: int = 1_000
+    """Filters in one ``$and`` or ``$or`` list."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicationSettings:
     bus: str = "none"
     """none | embedded | nats."""
@@ -109,6 +128,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    input: InputLimits = field(default_factory=InputLimits)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
 

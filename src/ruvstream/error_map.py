@@ -5,9 +5,12 @@
     BadRequestError            400   1008 policy             INVALID_ARGUMENT
     UnauthorizedError          401   1008 policy             UNAUTHENTICATED
     NotFoundError              404   1008 policy             NOT_FOUND
+    MethodNotAllowedError      405   1008 policy             UNIMPLEMENTED
     ConflictError              409   1008 policy             ABORTED
       CollectionExistsError    409   1008 policy             ALREADY_EXISTS
     PayloadTooLargeError       413   1008 policy             RESOURCE_EXHAUSTED
+    UnsupportedMediaTypeError  415   1008 policy             INVALID_ARGUMENT
+    UpgradeRequiredError       426   1008 policy             FAILED_PRECONDITION
     RateLimitedError           429   1008 policy             RESOURCE_EXHAUSTED
     UnavailableError           503   1013 try again later    UNAVAILABLE
     RequestTimeoutError        504   1013 try again later    DEADLINE_EXCEEDED
@@ -36,6 +39,7 @@ from ruvstream.errors import (
     CollectionExistsError,
     ConflictError,
     InternalError,
+    MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
@@ -43,6 +47,8 @@ from ruvstream.errors import (
     RuvstreamError,
     UnauthorizedError,
     UnavailableError,
+    UnsupportedMediaTypeError,
+    UpgradeRequiredError,
 )
 
 __all__ = [
@@ -88,9 +94,12 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     BadRequestError: ErrorRow(400, CLOSE_POLICY, "INVALID_ARGUMENT"),
     UnauthorizedError: ErrorRow(401, CLOSE_POLICY, "UNAUTHENTICATED"),
     NotFoundError: ErrorRow(404, CLOSE_POLICY, "NOT_FOUND"),
+    MethodNotAllowedError: ErrorRow(405, CLOSE_POLICY, "UNIMPLEMENTED"),
     ConflictError: ErrorRow(409, CLOSE_POLICY, "ABORTED"),
     CollectionExistsError: ErrorRow(409, CLOSE_POLICY, "ALREADY_EXISTS"),
     PayloadTooLargeError: ErrorRow(413, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
+    UnsupportedMediaTypeError: ErrorRow(415, CLOSE_POLICY, "INVALID_ARGUMENT"),
+    UpgradeRequiredError: ErrorRow(426, CLOSE_POLICY, "FAILED_PRECONDITION"),
     RateLimitedError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
     UnavailableError: ErrorRow(503, CLOSE_TRY_AGAIN_LATER, "UNAVAILABLE"),
     RequestTimeoutError: ErrorRow(504, CLOSE_TRY_AGAIN_LATER, "DEADLINE_EXCEEDED"),

@@ -9,13 +9,16 @@
     |   +-- InvalidParameterError        invalid_parameter
     |   +-- UnknownOperationError        unknown_op
     +-- UnauthorizedError                unauthorized
+    +-- UpgradeRequiredError             upgrade_required
     +-- NotFoundError                    not_found
     |   +-- CollectionNotFoundError      collection_not_found
     |   +-- RecordNotFoundError          record_not_found
     |   +-- SubscriptionNotFoundError    subscription_not_found
+    +-- MethodNotAllowedError            method_not_allowed  (allow)
     +-- ConflictError                    conflict
     |   +-- CollectionExistsError        collection_exists
     +-- PayloadTooLargeError             payload_too_large
+    +-- UnsupportedMediaTypeError        unsupported_media_type
     +-- RateLimitedError                 rate_limited  (retry_after)
     +-- UnavailableError                 unavailable   (retry_after)
     +-- RequestTimeoutError              timeout
@@ -43,6 +46,7 @@ __all__ = [
     "InvalidJsonError",
     "InvalidParameterError",
     "InvalidVectorError",
+    "MethodNotAllowedError",
     "NotFoundError",
     "PayloadTooLargeError",
     "RateLimitedError",
@@ -53,6 +57,8 @@ __all__ = [
     "UnauthorizedError",
     "UnavailableError",
     "UnknownOperationError",
+    "UnsupportedMediaTypeError",
+    "UpgradeRequiredError",
     "error_class_for",
     "from_payload",
 ]
@@ -123,6 +129,12 @@ class UnauthorizedError(RuvstreamError):
     code = "unauthorized"
 
 
+class UpgradeRequiredError(RuvstreamError):
+    """A plain HTTP request to a route that speaks only WebSocket."""
+
+    code = "upgrade_required"
+
+
 class NotFoundError(RuvstreamError):
     code = "not_found"
 
@@ -139,6 +151,12 @@ class SubscriptionNotFoundError(NotFoundError):
     code = "subscription_not_found"
 
 
+class MethodNotAllowedError(RuvstreamError):
+    """The path exists, not with this method; ``details["allow"]`` lists those it takes."""
+
+    code = "method_not_allowed"
+
+
 class ConflictError(RuvstreamError):
     code = "conflict"
 
@@ -149,6 +167,12 @@ class CollectionExistsError(ConflictError):
 
 class PayloadTooLargeError(RuvstreamError):
     code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(RuvstreamError):
+    """A body in a content type the route does not take (JSON routes take JSON)."""
+
+    code = "unsupported_media_type"
 
 
 class RateLimitedError(RuvstreamError):

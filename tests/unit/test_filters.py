@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ruvstream.config import InputLimits
 from ruvstream.core.filters import compile_filter
 from ruvstream.errors import InvalidFilterError
 
@@ -146,3 +147,22 @@ def test_nesting_depth_is_bounded() -> None:
         expr = {"$not": expr}
     with pytest.raises(InvalidFilterError):
         compile_filter(expr)
+
+
+def test_stated_sizes_bound_a_filter() -> None:
+    small = InputLimits(max_filter_depth=2, max_filter_values=3, max_filter_branches=2)
+    assert compile_filter({"genre": {"$in": ["a", "b", "c"]}}, small) is not None
+    for expr in (
+        {"genre": {"$in": ["a", "b", "c", "d"]}},
+        {"genre": {"$nin": ["a", "b", "c", "d"]}},
+        {"$or": [{"a": 1}, {"b": 2}, {"c": 3}]},
+        {"$not": {"$not": {"$not": {"a": 1}}}},
+    ):
+        with pytest.raises(InvalidFilterError) as caught:
+            compile_filter(expr, small)
+        assert caught.value.details["limit"] in (2, 3)
+
+
+def test_membership_never_matches_a_list_or_an_object() -> None:
+    assert not matches({"album": {"$in": ["Columbia", 5]}})
+    assert matches({"album": {"$nin": ["Columbia", 5]}})

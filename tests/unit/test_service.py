@@ -97,7 +97,7 @@ async def test_a_keyed_write_is_applied_once_and_replayed(service: NodeService) 
     assert again.replayed
     assert again.body == {"upserted": 1, "duplicate": True, "version": first.body["version"]}
     with pytest.raises(RecordNotFoundError):
-        service.get_record("c", "y")  # the replay applied nothing
+        await service.get_record("c", "y")  # the replay applied nothing
     # The replay is checked before the body: a retry is answered whatever it carries.
     assert (await service.upsert("c", {"records": []}, key="k-1")).replayed
 
@@ -106,7 +106,7 @@ async def test_packed_records_and_deletes(service: NodeService) -> None:
     rows = np.full((2, DIM), 0.5, dtype="<f4").tobytes()
     written = await service.upsert_packed("c", ["p", "q"], rows)
     assert written.body["upserted"] == 2
-    assert service.get_record("c", "p")["vector"] == pytest.approx([0.5] * DIM)
+    assert (await service.get_record("c", "p"))["vector"] == pytest.approx([0.5] * DIM)
     with pytest.raises(InvalidVectorError):
         await service.upsert_packed("c", ["p"], rows)
     deleted = await service.delete("c", {"ids": ["p", "missing"]}, key="d-1")
@@ -114,7 +114,7 @@ async def test_packed_records_and_deletes(service: NodeService) -> None:
     assert (await service.delete("c", {"ids": ["q"]}, key="d-1")).replayed
     assert (await service.delete_record("c", "q")).body["deleted"] == 1
     with pytest.raises(RecordNotFoundError):
-        service.get_record("c", "q")
+        await service.get_record("c", "q")
 
 
 async def test_collections_and_their_replays(service: NodeService) -> None:

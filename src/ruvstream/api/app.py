@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 
 from ruvstream.api import ops, rest
 from ruvstream.api.admission import AdmissionMiddleware
+from ruvstream.api.errors import routing_error_response
 from ruvstream.api.fastlane import FastLane
 from ruvstream.api.search_paths import SearchPaths
 from ruvstream.api.state import ServingState
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(FastLane),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: routing_error_response},
     )
     app.state.serving = state
     return app

@@ -33,7 +33,7 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
-from ruvstream.api.codec import parse_json
+from ruvstream.api.codec import JSON, media_type, parse_json
 from ruvstream.api.state import ServingState
 from ruvstream.service import PendingSearch
 
@@ -107,6 +107,8 @@ class NodeHttpProtocol(HttpToolsProtocol):
                 return None
             if name == b"content-length":
                 length = value
+            if name == b"content-type" and media_type(value.decode("latin-1")) != JSON:
+                return None  # the route answers 415
         # The body must fit below uvicorn's read-pause mark: nothing here resumes reading.
         if length is None or not length.isdigit() or int(length) > HIGH_WATER_LIMIT:
             return None

@@ -17,10 +17,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ruvstream.api import sse
-from ruvstream.api.codec import packed_ids, parse_json
+from ruvstream.api.codec import JSON, OCTET_STREAM, packed_ids, parse_json, require_media_type
 from ruvstream.api.errors import error_response, json_response
 from ruvstream.api.state import ServingState
-from ruvstream.errors import InvalidParameterError, PayloadTooLargeError, RuvstreamError
+from ruvstream.errors import (
+    InvalidParameterError,
+    PayloadTooLargeError,
+    RuvstreamError,
+    UpgradeRequiredError,
+)
 from ruvstream.service import NodeService, WriteAnswer
 
 __all__ = ["routes"]
@@ -73,6 +78,8 @@ async def read_body(request: Request) -> bytes:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
+    """A JSON object body; any content type but JSON (or none) answers 415."""
+    require_media_type(request.headers.get("content-type"), JSON)
     return parse_json(await read_body(request))
 
 
@@ -118,8 +125,9 @@ async def delete_collection(request: Request) -> Response:
 @endpoint
 async def upsert_records(request: Request) -> Response:
     service, name, key = _service(request), request.path_params["name"], _key(request)
+    kind = require_media_type(request.headers.get("content-type"), JSON, OCTET_STREAM)
     raw = await read_body(request)
-    if request.headers.get("content-type", "").startswith("application/octet-stream"):
+    if kind == OCTET_STREAM:
         ids = packed_ids(request.headers.get("x-ids"))
         return _written(await service.upsert_packed(name, ids, raw, key))
     return _written(await service.upsert(name, parse_json(raw), key))
@@ -128,7 +136,7 @@ async def upsert_records(request: Request) -> Response:
 @endpoint
 async def get_record(request: Request) -> Response:
     name, record_id = request.path_params["name"], request.path_params["id"]
-    return json_response(_service(request).get_record(name, record_id))
+    return json_response(await _service(request).get_record(name, record_id))
 
 
 @endpoint
@@ -194,19 +202,42 @@ async def delete_subscription(request: Request) -> Response:
     return json_response({"deleted": True})
 
 
+@endpoint
+async def websocket_over_http(request: Request) -> Response:
+    raise UpgradeRequiredError("GET /v1/ws takes a WebSocket upgrade", upgrade="websocket")
+
+
+def by_method(**handlers: Handler) -> Handler:
+    """One endpoint for every method of a path: one route per path, so a 405
+    answers an ``Allow`` that names all of them (HEAD is GET without a body)."""
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    dispatch.__name__ = "_".join(h.__name__ for h in handlers.values())
+    return dispatch
+
+
 # Starlette tries routes in order: the hot paths (search, upsert) come first.
 routes = [
     Route("/v1/collections/{name}/search", search, methods=["POST"]),
     Route("/v1/collections/{name}/records", upsert_records, methods=["POST"]),
     Route("/v1/collections/{name}/search/batch", search_batch, methods=["POST"]),
     Route("/v1/collections/{name}/records/delete", delete_records, methods=["POST"]),
-    Route("/v1/collections/{name}/records/{id}", get_record, methods=["GET"]),
-    Route("/v1/collections/{name}/records/{id}", delete_record, methods=["DELETE"]),
+    Route(
+        "/v1/collections/{name}/records/{id}",
+        by_method(GET=get_record, DELETE=delete_record),
+        methods=["GET", "DELETE"],
+    ),
     Route("/v1/collections", list_collections, methods=["GET"]),
-    Route("/v1/collections/{name}", put_collection, methods=["PUT"]),
-    Route("/v1/collections/{name}", get_collection, methods=["GET"]),
-    Route("/v1/collections/{name}", delete_collection, methods=["DELETE"]),
+    Route(
+        "/v1/collections/{name}",
+        by_method(PUT=put_collection, GET=get_collection, DELETE=delete_collection),
+        methods=["PUT", "GET", "DELETE"],
+    ),
     Route("/v1/collections/{name}/subscriptions", create_subscription, methods=["POST"]),
     Route("/v1/subscriptions/{id}/events", subscription_events, methods=["GET"]),
     Route("/v1/subscriptions/{id}", delete_subscription, methods=["DELETE"]),
+    Route("/v1/ws", websocket_over_http, methods=["GET"]),  # the upgrade goes to FastLane
 ]

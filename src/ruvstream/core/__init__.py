@@ -1,7 +1,7 @@
 """Pure domain code: records, clocks, filters, specs. No I/O, no event loop."""
 
 from ruvstream.core.clock import Clock, ManualClock, SystemClock
-from ruvstream.core.filters import Predicate, compile_filter
+from ruvstream.core.filters import Filter, Predicate, compile_filter
 from ruvstream.core.hlc import HybridLogicalClock, Version
 from ruvstream.core.records import (
     CollectionSpecData,
@@ -22,6 +22,7 @@ __all__ = [
     "Clock",
     "CollectionSpec",
     "CollectionSpecData",
+    "Filter",
     "HybridLogicalClock",
     "ManualClock",
     "OpKind",

@@ -37,6 +37,8 @@ def validate_collection_name(name: str) -> str:
 
 def _int_in(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = body.get(key, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 4.0 as an integer, and so do we
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidParameterError(
             f"{key} must be an integer in [{low}, {high}]", field=key, value=value

@@ -96,8 +96,9 @@ class Collection:
         return self._store.count
 
     def memory_bytes(self) -> int:
-        with self._lock.read():
-            return self._store.memory_bytes()
+        """As of the last write: kept by the store, read without the lock, so
+        collection info never waits for a write (it runs on the event loop)."""
+        return self._store.memory_estimate
 
     def get(self, record_id: str) -> StoredRecord | None:
         with self._lock.read():

@@ -4,6 +4,13 @@ Building a mask is a Python pass over every record, so the masks of the
 most recent filters are kept. An upsert sets the bits of the slots it wrote;
 a delete needs nothing (the index checks each slot's live bit anyway); a
 compaction renumbers every slot and so clears the cache.
+
+Keeping masks current is work done under the collection's write lock, so it
+is bounded: only filters of cost at most ``MAX_CACHED_COST`` are cached, and
+one write re-checks at most ``WRITE_BUDGET`` conditions over all masks
+(records written times each mask's cost). A mask that would pass the budget
+is dropped instead, and the next search with its filter builds it again,
+under the read lock, off the write path.
 """
 
 from __future__ import annotations
@@ -15,12 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from ruvstream.core.filters import Predicate
+from ruvstream.core.filters import Filter
 from ruvstream.index.base import Allowed
 
-__all__ = ["CACHED_MASKS", "FilterMasks"]
+__all__ = ["CACHED_MASKS", "MAX_CACHED_COST", "WRITE_BUDGET", "FilterMasks"]
 
 CACHED_MASKS = 32
+MAX_CACHED_COST = 64
+"""A filter checking more conditions than this per record is never cached."""
+WRITE_BUDGET = 200_000
+"""Conditions one write may re-check to keep the masks current (about 0.1 s of Python)."""
 
 
 class _FilterMask:
@@ -28,7 +39,7 @@ class _FilterMask:
 
     __slots__ = ("allowed", "predicate")
 
-    def __init__(self, predicate: Predicate, allowed: Allowed) -> None:
+    def __init__(self, predicate: Filter, allowed: Allowed) -> None:
         self.predicate = predicate
         self.allowed = allowed
 
@@ -47,10 +58,20 @@ class FilterMasks:
     run under the collection's write lock, while no search reads a mask.
     """
 
-    def __init__(self, capacity: int = CACHED_MASKS) -> None:
+    def __init__(
+        self,
+        capacity: int = CACHED_MASKS,
+        max_cost: int = MAX_CACHED_COST,
+        write_budget: int = WRITE_BUDGET,
+    ) -> None:
         self._capacity = capacity
+        self._max_cost = max_cost
+        self._write_budget = write_budget
         self._masks: OrderedDict[str, _FilterMask] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._masks)
 
     def get(self, key: str) -> Allowed | None:
         with self._lock:
@@ -60,19 +81,34 @@ class FilterMasks:
             self._masks.move_to_end(key)
             return cached.allowed
 
-    def put(self, key: str, predicate: Predicate, allowed: Allowed) -> None:
+    def put(self, key: str, predicate: Filter, allowed: Allowed) -> None:
+        """Keep a mask, unless its filter costs too much to keep current."""
+        if predicate.cost > self._max_cost:
+            return
         with self._lock:
             self._masks[key] = _FilterMask(predicate, allowed)
             while len(self._masks) > self._capacity:
                 self._masks.popitem(last=False)
 
     def update(self, size: int, slots: Sequence[int], metadata: Sequence[dict[str, Any]]) -> None:
-        """Bring every mask up to date with freshly written slots (``size``: slots in use)."""
+        """Bring every mask up to date with freshly written slots (``size``: slots in use).
+
+        The most recently used masks are kept first; those past the write
+        budget are dropped, not checked.
+        """
         with self._lock:
-            for mask in self._masks.values():
+            budget = self._write_budget
+            for key, mask in reversed(list(self._masks.items())):
+                work = len(slots) * mask.predicate.cost
+                if work > budget:
+                    del self._masks[key]
+                    continue
+                budget -= work
                 mask.cover(size)
+                check = mask.predicate
+                allowed = mask.allowed
                 for slot, meta in zip(slots, metadata, strict=True):
-                    mask.allowed[slot] = mask.predicate(meta)
+                    allowed[slot] = check(meta)
 
     def clear(self) -> None:
         with self._lock:

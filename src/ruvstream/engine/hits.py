@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ruvstream.core.filters import Predicate
+from ruvstream.core.filters import Filter
 from ruvstream.index.base import Matrix
 
 __all__ = ["FoundSlots", "Hit", "SearchRequest"]
@@ -18,7 +18,7 @@ class SearchRequest:
     vector: Matrix
     k: int
     ef: int | None = None
-    predicate: Predicate | None = None
+    predicate: Filter | None = None
     filter_key: str | None = None
     """The filter's canonical text: equal keys select the same records."""
 

@@ -28,7 +28,13 @@ from ruvstream.core.hlc import HybridLogicalClock, physical_ms
 from ruvstream.core.records import OpKind, OpRecord, RecordData
 from ruvstream.core.spec import CollectionSpec
 from ruvstream.engine.apply import Catalog, Outcome
-from ruvstream.engine.collection import Collection, FoundSlots, Hit, SearchRequest
+from ruvstream.engine.collection import (
+    Collection,
+    FoundSlots,
+    Hit,
+    SearchRequest,
+    StoredRecord,
+)
 from ruvstream.engine.idempotency import IdempotencyTable
 from ruvstream.engine.ports import HealthReporter
 from ruvstream.engine.read_scheduler import ReadScheduler
@@ -161,6 +167,13 @@ class Node:
             "version": collection.change_count,
             "memory_bytes": collection.memory_bytes(),
         }
+
+    async def get_record(self, name: str, record_id: str) -> StoredRecord | None:
+        """One record, read on the index thread: a write holding the lock waits
+        there, never on the event loop."""
+        collection = self.collection(name)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reads.executor, collection.get, record_id)
 
     async def search(self, name: str, request: SearchRequest) -> list[Hit]:
         started = time.perf_counter()

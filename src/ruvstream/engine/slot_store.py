@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ruvstream.core.filters import Predicate
+from ruvstream.core.filters import Filter
 from ruvstream.core.records import RecordData, vector_from_bytes
 from ruvstream.core.rwlock import ReadWriteLock
 from ruvstream.engine.filter_masks import FilterMasks
@@ -49,6 +49,9 @@ class SlotStore:
         self.compactor: threading.Thread | None = None
         self._lock = lock
         self._masks = FilterMasks()
+        self._metadata_fields = 0
+        self.memory_estimate = 0
+        """``memory_bytes()`` as of the last write: read without the lock (collection info)."""
 
     # -- reads -----------------------------------------------------------------
     @property
@@ -56,9 +59,13 @@ class SlotStore:
         return len(self.slots)
 
     def memory_bytes(self) -> int:
-        # Metadata is estimated from its msgpack size: what a snapshot stores.
-        meta = sum(len(m) for m in self.metadata.values()) * 48
+        # Metadata is estimated from its field count, kept as records come and go.
+        meta = self._metadata_fields * 48
         return self.index.memory_bytes() + len(self.slots) * 120 + meta
+
+    def _measured(self) -> None:
+        """Refresh ``memory_estimate``; every write calls it under the write lock."""
+        self.memory_estimate = self.memory_bytes()
 
     def get(self, record_id: str) -> tuple[Matrix, dict[str, Any]] | None:
         slot = self.slots.get(record_id)
@@ -91,7 +98,7 @@ class SlotStore:
         allowed = self.allowed(request.predicate, request.filter_key)
         return self.index.search(request.vector[None, :], request.k, ef=request.ef, allowed=allowed)
 
-    def allowed(self, predicate: Predicate, key: str | None) -> Allowed:
+    def allowed(self, predicate: Filter, key: str | None) -> Allowed:
         """The slots whose metadata passes the filter (cached by ``key`` if given)."""
         if key is not None and (cached := self._masks.get(key)) is not None:
             return cached
@@ -116,18 +123,27 @@ class SlotStore:
                 self.slot_ids[old] = None
             self.slot_ids.append(record.id)
             self.slots[record.id] = slot
+            self._forget_metadata(record.id)
             self.metadata[record.id] = record.metadata
+            self._metadata_fields += len(record.metadata)
         self._masks.update(self.index.size, slots, [record.metadata for record in records])
+        self._measured()
         return self.index.vectors(np.array(slots, dtype=np.int64))
+
+    def _forget_metadata(self, record_id: str) -> None:
+        old = self.metadata.pop(record_id, None)
+        if old is not None:
+            self._metadata_fields -= len(old)
 
     def discard(self, record_id: str) -> bool:
         """Remove a record; returns whether it was there."""
-        self.metadata.pop(record_id, None)
+        self._forget_metadata(record_id)
         slot = self.slots.pop(record_id, None)
         if slot is None:
             return False
         self.index.remove(np.array([slot], dtype=np.int64))
         self.slot_ids[slot] = None
+        self._measured()
         return True
 
     # -- compaction ----------------------------------------------------------------
@@ -191,6 +207,7 @@ class SlotStore:
         self.slot_ids = slot_ids
         self.index = fresh
         self._masks.clear()  # masks are per slot, and every slot moved
+        self._measured()
 
     def wait_for_compaction(self, timeout: float | None = None) -> None:
         """Block until a running background compaction has swapped in."""
@@ -211,3 +228,5 @@ class SlotStore:
         self.slot_ids = slot_ids
         self.slots = {i: slot for slot, i in enumerate(slot_ids) if i is not None}
         self.metadata = metadata
+        self._metadata_fields = sum(len(m) for m in metadata.values())
+        self._measured()

@@ -88,14 +88,18 @@ class SnapshotPolicy:
         horizon_s = self._clock.now() - self._settings.tombstone_retention_seconds
         return int(horizon_s * 1000) << LOGICAL_BITS
 
+    def _prune_tombstones(self, horizon: int) -> None:
+        for collection in list(self._catalog.collections.values()):
+            collection.prune_tombstones(horizon)
+
     async def snapshot(self) -> Path:
         """Write a snapshot now and drop the WAL segments it covers."""
         async with self._lock:
             covered = self._applied_through()
             horizon = self.tombstone_horizon()
-            for collection in list(self._catalog.collections.values()):
-                collection.prune_tombstones(horizon)
             loop = asyncio.get_running_loop()
+            # Pruning takes each collection's write lock: on the index thread, never the loop.
+            await loop.run_in_executor(self._executor, self._prune_tombstones, horizon)
             path = await loop.run_in_executor(
                 self._executor,
                 lambda: write_snapshot(

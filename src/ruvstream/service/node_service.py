@@ -43,6 +43,8 @@ class WriteAnswer:
 class NodeService:
     def __init__(self, node: Node) -> None:
         self.node = node
+        self.limits = node.settings.input
+        """What one request may hold (``config.InputLimits``), checked for every transport."""
 
     @property
     def metrics(self) -> NodeMetrics:
@@ -52,11 +54,11 @@ class NodeService:
     def start_search(self, name: str, query: Fields) -> PendingSearch:
         """Check and queue one search; the answer comes from the batcher's callback."""
         collection = self.node.collection(name)
-        return self._submit(name, collection, parse_search(query, collection.spec))
+        return self._submit(name, collection, parse_search(query, collection.spec, self.limits))
 
     def search_request(self, name: str, query: Fields) -> SearchRequest:
         """Check a search without queueing it (a stream that starts it later)."""
-        return parse_search(query, self.node.collection(name).spec)
+        return parse_search(query, self.node.collection(name).spec, self.limits)
 
     def submit_search(self, name: str, request: SearchRequest) -> PendingSearch:
         return self._submit(name, self.node.collection(name), request)
@@ -66,7 +68,7 @@ class NodeService:
 
     async def search_batch(self, name: str, body: Fields) -> dict[str, Any]:
         collection = self.node.collection(name)
-        requests = parse_batch(body, collection.spec)
+        requests = parse_batch(body, collection.spec, self.limits)
         pending = [self._submit(name, collection, r) for r in requests]
         await asyncio.gather(*(p.future for p in pending))
         return batch_answer([p.hits() for p in pending], collection.change_count)
@@ -78,12 +80,14 @@ class NodeService:
     # -- writes -----------------------------------------------------------------
     async def create_collection(self, name: str, body: Fields, key: str = "") -> WriteAnswer:
         name = validate_collection_name(name)
+        key = _scoped("create", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         spec = CollectionSpec.from_request(body)
         return WriteAnswer(await self.node.create_collection(name, spec, key))
 
     async def drop_collection(self, name: str, key: str = "") -> WriteAnswer:
+        key = _scoped("drop", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         await self.node.drop_collection(name, key)
@@ -91,18 +95,21 @@ class NodeService:
 
     async def upsert(self, name: str, body: Fields, key: str = "") -> WriteAnswer:
         """Records as fields: ``{"records": [{"id", "vector", "metadata"}, ...]}``."""
-        return await self._upsert(name, key, lambda spec: parse_records(body, spec))
+        return await self._upsert(name, key, lambda spec: parse_records(body, spec, self.limits))
 
     async def upsert_packed(
         self, name: str, ids: Sequence[str], rows: bytes, key: str = ""
     ) -> WriteAnswer:
         """Records as float32 little-endian rows, one per id."""
-        return await self._upsert(name, key, lambda spec: parse_packed_records(ids, rows, spec))
+        return await self._upsert(
+            name, key, lambda spec: parse_packed_records(ids, rows, spec, self.limits)
+        )
 
     async def _upsert(
         self, name: str, key: str, decode: Callable[[CollectionSpec], list[RecordData]]
     ) -> WriteAnswer:
         collection = self.node.collection(name)
+        key = _scoped("upsert", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         records = decode(collection.spec)
@@ -111,13 +118,14 @@ class NodeService:
 
     async def delete(self, name: str, body: Fields, key: str = "") -> WriteAnswer:
         """Ids as fields: ``{"ids": [...]}``."""
-        return await self._delete(name, key, lambda: parse_ids(body))
+        return await self._delete(name, key, lambda: parse_ids(body, self.limits))
 
     async def delete_record(self, name: str, record_id: str, key: str = "") -> WriteAnswer:
         return await self._delete(name, key, lambda: [record_id])
 
     async def _delete(self, name: str, key: str, ids: Callable[[], list[str]]) -> WriteAnswer:
         collection = self.node.collection(name)
+        key = _scoped("delete", key)
         if (replay := self._replayed(name, key)) is not None:
             return replay
         outcome = await self.node.delete(name, ids(), key)
@@ -141,8 +149,8 @@ class NodeService:
     def collection_info(self, name: str) -> dict[str, Any]:
         return self.node.info(name)
 
-    def get_record(self, name: str, record_id: str) -> dict[str, Any]:
-        record = self.node.collection(name).get(record_id)
+    async def get_record(self, name: str, record_id: str) -> dict[str, Any]:
+        record = await self.node.get_record(name, record_id)
         if record is None:
             raise RecordNotFoundError(
                 f"no record {record_id!r} in {name!r}", collection=name, id=record_id
@@ -157,7 +165,7 @@ class NodeService:
     # -- standing queries -------------------------------------------------------
     async def subscribe(self, name: str, query: Fields) -> Subscription:
         collection = self.node.collection(name)
-        request, min_score = parse_subscription(query, collection.spec)
+        request, min_score = parse_subscription(query, collection.spec, self.limits)
         return await self.node.subscribe(name, request, min_score)
 
     def subscription(self, sub_id: str) -> Subscription:
@@ -166,3 +174,9 @@ class NodeService:
 
     def unsubscribe(self, sub_id: str, reason: str) -> None:
         self.node.subscriptions.close(sub_id, reason)
+
+
+def _scoped(op: str, key: str) -> str:
+    """An idempotency key as stored: per kind of write, so a key reused for another
+    kind (a PUT after a DELETE) is a new write, never the other's answer replayed."""
+    return f"{op}:{key}" if key else ""
