@@ -4,6 +4,7 @@
     RuvstreamError             500   1011 internal           INTERNAL
     BadRequestError            400   1008 policy             INVALID_ARGUMENT
     UnauthorizedError          401   1008 policy             UNAUTHENTICATED
+    ForbiddenError             403   1008 policy             PERMISSION_DENIED
     NotFoundError              404   1008 policy             NOT_FOUND
     ConflictError              409   1008 policy             ABORTED
       CollectionExistsError    409   1008 policy             ALREADY_EXISTS
@@ -35,6 +36,7 @@ from ruvstream.errors import (
     BadRequestError,
     CollectionExistsError,
     ConflictError,
+    ForbiddenError,
     InternalError,
     NotFoundError,
     PayloadTooLargeError,
@@ -52,6 +54,7 @@ __all__ = [
     "CLOSE_POLICY",
     "CLOSE_TRY_AGAIN_LATER",
     "ERROR_TABLE",
+    "WWW_AUTHENTICATE",
     "ErrorRow",
     "HttpError",
     "as_ruvstream_error",
@@ -87,6 +90,7 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     RuvstreamError: ErrorRow(500, CLOSE_INTERNAL, "INTERNAL"),
     BadRequestError: ErrorRow(400, CLOSE_POLICY, "INVALID_ARGUMENT"),
     UnauthorizedError: ErrorRow(401, CLOSE_POLICY, "UNAUTHENTICATED"),
+    ForbiddenError: ErrorRow(403, CLOSE_POLICY, "PERMISSION_DENIED"),
     NotFoundError: ErrorRow(404, CLOSE_POLICY, "NOT_FOUND"),
     ConflictError: ErrorRow(409, CLOSE_POLICY, "ABORTED"),
     CollectionExistsError: ErrorRow(409, CLOSE_POLICY, "ALREADY_EXISTS"),
@@ -111,6 +115,8 @@ def _roots_by_status() -> dict[int, type[RuvstreamError]]:
 
 _CLASS_FOR_STATUS = _roots_by_status()
 _COME_BACK_LATER = frozenset({429, 503})
+WWW_AUTHENTICATE = 'Bearer realm="ruvstream"'
+"""Sent with every 401 (RFC 9110 asks for a challenge): the scheme keys use."""
 
 
 def row_for(error: RuvstreamError | type[RuvstreamError]) -> ErrorRow:
@@ -192,5 +198,10 @@ def http_error(exc: BaseException) -> HttpError:
     error = as_ruvstream_error(exc)
     retry_after = retry_after_header(error)
     body = orjson.dumps({"error": error.to_payload()}, option=orjson.OPT_SERIALIZE_NUMPY)
-    headers = () if retry_after is None else (("retry-after", retry_after),)
-    return HttpError(http_status(error), body, headers)
+    status = http_status(error)
+    headers: tuple[tuple[str, str], ...] = ()
+    if retry_after is not None:
+        headers += (("retry-after", retry_after),)
+    if status == 401:
+        headers += (("www-authenticate", WWW_AUTHENTICATE),)
+    return HttpError(status, body, headers)

@@ -9,6 +9,7 @@
     |   +-- InvalidParameterError        invalid_parameter
     |   +-- UnknownOperationError        unknown_op
     +-- UnauthorizedError                unauthorized
+    +-- ForbiddenError                   forbidden
     +-- NotFoundError                    not_found
     |   +-- CollectionNotFoundError      collection_not_found
     |   +-- RecordNotFoundError          record_not_found
@@ -38,6 +39,7 @@ __all__ = [
     "CollectionNotFoundError",
     "ConflictError",
     "DimensionMismatchError",
+    "ForbiddenError",
     "InternalError",
     "InvalidFilterError",
     "InvalidJsonError",
@@ -121,6 +123,12 @@ class UnauthorizedError(RuvstreamError):
     """The request carries no API key, or one nobody issued."""
 
     code = "unauthorized"
+
+
+class ForbiddenError(RuvstreamError):
+    """A real API key used beyond its scopes or collection patterns."""
+
+    code = "forbidden"
 
 
 class NotFoundError(RuvstreamError):
