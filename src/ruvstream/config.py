@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "AuthSettings",
     "BatchSettings",
     "ControlSettings",
     "LimitSettings",
@@ -100,6 +101,21 @@ class ControlSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """Keys, origins and TLS of the node's listener (docs/operations.md, Keys, scopes and TLS)."""
+
+    api_keys: Path | None = None
+    """The key file (``ruvstream keys``); None: no key is asked for."""
+    insecure: bool = False
+    """Allow a non-loopback listener without keys."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins that may open /v1/ws; empty: the node's own host only."""
+    cors_origins: tuple[str, ...] = ()
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
@@ -108,6 +124,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     def as_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
