@@ -53,6 +53,7 @@ async def _connect(
                 max_size=router.settings.max_payload_bytes,
                 ping_interval=10.0,
                 ping_timeout=10.0,
+                additional_headers=router.node_headers or None,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake):
             router.record(node, False, time.monotonic() - started)
@@ -123,6 +124,8 @@ async def relay_websocket(
     if (await receive())["type"] != "websocket.connect":
         return
     query = scope.get("query_string", b"").decode("latin-1")
+    if router.node_headers:  # the node key goes instead; the client's stays here
+        query = "&".join(p for p in query.split("&") if p and not p.startswith("api_key="))
     path = scope["path"] + (f"?{query}" if query else "")
     tried: set[str] = set()
     placed = await _connect(router, caller, path, tried)
