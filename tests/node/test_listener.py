@@ -90,3 +90,45 @@ def test_tls_round_trip_through_the_sdk(tls_node: tuple[str, Certificates, str])
     # Over TLS the key is still asked for.
     with Client(url, ca_file=certs.ca, timeouts=10.0) as keyless, pytest.raises(UnauthorizedError):
         keyless.list_collections()
+
+
+def test_a_missing_key_file_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    done = subprocess.run(
+        _serve(tmp_path / "node", "--api-keys", str(missing)), capture_output=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert f"ruvstream serve: no key file at {missing}".encode() in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_cors_preflight_and_answers_carry_the_allowed_origin(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    key = create_key(keys, "--scopes", "admin")
+    origin = "https://app.example"
+    args = ("--api-keys", str(keys), "--cors-origins", origin)
+    with running_node(tmp_path / "node", args=args) as node, httpx.Client(timeout=30) as http:
+        search = f"{node.url}/v1/collections/c/search"
+        preflight = http.options(
+            search,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        assert preflight.status_code == 200  # no key on a preflight, and none needed
+        assert preflight.headers["access-control-allow-origin"] == origin
+        headers = {"Authorization": f"Bearer {key}", "Origin": origin}
+        assert http.put(f"{node.url}/v1/collections/c", json={"dim": 2}, headers=headers)
+        answer = http.post(search, json={"vector": [1.0, 0.0], "k": 1}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["access-control-allow-origin"] == origin
+        refused = http.post(search, json={"vector": [1.0, 0.0], "k": 1}, headers={"Origin": origin})
+        assert refused.status_code == 401
+        assert refused.headers["access-control-allow-origin"] == origin
+        other = http.options(
+            search,
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in other.headers
