@@ -80,3 +80,24 @@ async def test_router_serves_tls(tmp_path: Path, start_node: StartNode) -> None:
     async with running_router(config) as url, httpx.AsyncClient(verify=trust) as http:
         assert url.startswith("https://")
         assert (await http.get(url + "/v1/collections")).status_code == 200
+
+
+async def test_without_a_node_key_the_clients_key_goes_through_to_nodes(
+    tmp_path: Path, start_node: StartNode
+) -> None:
+    """One key file for router and nodes (as deploy/ mounts it): the client's key works on both."""
+    keys = tmp_path / "keys.json"
+    admin = create_key(keys, "--scopes", "admin", "--tier", "premium")
+    node = start_node("us-east1", "e1", args=("--api-keys", str(keys)))
+    config = settings([node], api_keys=keys, anonymous_tier=None)
+    async with running_router(config) as url, httpx.AsyncClient(timeout=30) as http:
+        put = await http.put(
+            url + "/v1/collections/c", json={"dim": 2}, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert put.status_code == 201, put.text
+        ws_url = url.replace("http://", "ws://") + "/v1/ws"
+        async with websockets.connect(ws_url, additional_headers={"X-API-Key": admin}) as ws:
+            upsert = {"id": 1, "op": "upsert", "collection": "c"}
+            await ws.send(orjson.dumps({**upsert, "records": [{"id": "a", "vector": [1, 0]}]}))
+            answer = orjson.loads(await ws.recv())
+            assert answer["type"] == "result", answer
