@@ -108,6 +108,8 @@ class AuthSettings:
     """The key file (``ruvstream keys``); None: no key is asked for."""
     insecure: bool = False
     """Allow a non-loopback listener without keys."""
+    open_metrics: bool = False
+    """``/metrics`` answers without a key (for scrapers that cannot send one)."""
     allowed_origins: tuple[str, ...] = ()
     """Browser origins that may open /v1/ws; empty: the node's own host only."""
     cors_origins: tuple[str, ...] = ()

@@ -154,3 +154,12 @@ def test_the_error_table_answers_403_and_challenges_401() -> None:
     unauthorized = http_error(UnauthorizedError("who"))
     assert unauthorized.status == 401
     assert ("www-authenticate", 'Bearer realm="ruvstream"') in unauthorized.headers
+
+
+def test_open_metrics_opens_metrics_only() -> None:
+    reader, _ = new_key("read")
+    assert Guard([reader], open_metrics=True).check(_scope("/metrics")) is None
+    with pytest.raises(UnauthorizedError):
+        Guard([reader]).check(_scope("/metrics"))
+    with pytest.raises(UnauthorizedError):
+        Guard([reader], open_metrics=True).check(_scope("/v1/collections"))

@@ -58,7 +58,10 @@ def create_app(settings: Settings) -> Starlette:
     """A node app; the node opens in the lifespan and is ``app.state.node`` after."""
     state = ServingState(settings)
     api_keys = settings.auth.api_keys
-    state.guard = Guard.from_file(api_keys) if api_keys is not None else None
+    open_metrics = settings.auth.open_metrics
+    state.guard = (
+        Guard.from_file(api_keys, open_metrics=open_metrics) if api_keys is not None else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -42,11 +42,13 @@ _ANY_KEY = Access(None)
 _READ = Access("read")
 
 
-def request_access(method: str, path: str, websocket: bool = False) -> Access | None:
+def request_access(
+    method: str, path: str, websocket: bool = False, open_paths: frozenset[str] = OPEN_PATHS
+) -> Access | None:
     """What the request needs; None when it needs no key at all."""
     if websocket:
         return _ANY_KEY
-    if path in OPEN_PATHS:
+    if path in open_paths:
         return None
     if path.startswith("/v1/replication/"):
         return Access("admin", every_collection=True)

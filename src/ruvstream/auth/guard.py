@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 
 from ruvstream.errors import ForbiddenError, UnauthorizedError
 
-from .access import Access, frame_access, request_access
+from .access import OPEN_PATHS, Access, frame_access, request_access
 from .keys import KeyEntry, digest, load_key_file, parse_key_id
 
 __all__ = ["Guard", "Principal", "authorize", "credentials", "frame_refusal"]
@@ -72,8 +72,10 @@ def credentials(headers: Iterable[tuple[bytes, bytes]], query: bytes = b"") -> s
 class Guard:
     """The issued keys, by id; built once at start-up from the key file."""
 
-    def __init__(self, entries: Iterable[KeyEntry]) -> None:
+    def __init__(self, entries: Iterable[KeyEntry], *, open_metrics: bool = False) -> None:
+        """``open_metrics``: ``/metrics`` needs no key (a scraper that cannot send one)."""
         self._entries = {e.id: e for e in entries}
+        self._open = OPEN_PATHS | {"/metrics"} if open_metrics else OPEN_PATHS
         # Made once: the fast HTTP path checks every search.
         self._principals = {
             e.id: Principal(e.id, e.name, e.scopes, e.collections, e.tier)
@@ -81,9 +83,9 @@ class Guard:
         }
 
     @classmethod
-    def from_file(cls, path: Path) -> Guard:
+    def from_file(cls, path: Path, *, open_metrics: bool = False) -> Guard:
         entries, _ = load_key_file(path)
-        return cls(entries)
+        return cls(entries, open_metrics=open_metrics)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -104,7 +106,7 @@ class Guard:
     def check(self, scope: Mapping[str, Any]) -> Principal | None:
         """The principal of this request, None if it needs none; raises 401/403."""
         websocket = scope["type"] == "websocket"
-        access = request_access(scope.get("method", "GET"), scope["path"], websocket)
+        access = request_access(scope.get("method", "GET"), scope["path"], websocket, self._open)
         if access is None:
             return None
         query = scope.get("query_string", b"") if websocket else b""

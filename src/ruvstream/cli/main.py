@@ -174,6 +174,11 @@ def _auth_options() -> list[Any]:
             help="Allow listening on a non-loopback address without --api-keys.",
         ),
         click.option(
+            "--open-metrics",
+            is_flag=True,
+            help="With --api-keys, /metrics still answers without a key (for scrapers).",
+        ),
+        click.option(
             "--allowed-origins",
             multiple=True,
             help="Browser origin that may open /v1/ws (repeatable; default: the node's host).",
@@ -196,6 +201,7 @@ def _auth_settings(o: dict[str, object]) -> AuthSettings:
     return AuthSettings(
         api_keys=path("api_keys"),
         insecure=bool(o.get("insecure")),
+        open_metrics=bool(o.get("open_metrics")),
         allowed_origins=tuple(str(v) for v in o.get("allowed_origins") or ()),  # type: ignore[attr-defined]
         cors_origins=tuple(str(v) for v in o.get("cors_origins") or ()),  # type: ignore[attr-defined]
         tls_cert=path("tls_cert"),
