@@ -205,3 +205,16 @@ def test_replication_routes_need_an_admin_of_every_collection(secured: Secured) 
     assert httpx.get(url, headers=_bearer(keys.team_admin), timeout=60).status_code == 403
     answer = httpx.get(url, headers=_bearer(keys.admin), timeout=60)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/x-tar"
+
+
+def test_the_client_command_sends_its_key(secured: Secured) -> None:
+    url = secured.node.url
+    runner = CliRunner()
+    keyed = runner.invoke(main, ["client", "--url", url, "--api-key", secured.keys.reader, "info"])
+    assert keyed.exit_code == 0, keyed.output
+    assert {json_line["name"] for json_line in map(orjson.loads, keyed.stdout.splitlines())} >= {
+        "team-a",
+        "other",
+    }
+    keyless = runner.invoke(main, ["client", "--url", url, "info"])
+    assert keyless.exit_code != 0
