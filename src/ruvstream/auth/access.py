@@ -50,13 +50,14 @@ def request_access(
         return _ANY_KEY
     if path in open_paths:
         return None
-    if path.startswith("/v1/replication/"):
+    # Empty segments dropped: "/v1/collections/c/" asks what "/v1/collections/c" does.
+    parts = [part for part in path.split("/") if part]
+    if parts[:2] == ["v1", "replication"]:
         return Access("admin", every_collection=True)
-    parts = path.split("/")
-    if len(parts) < 4 or parts[1] != "v1" or parts[2] != "collections":
+    if len(parts) < 3 or parts[:2] != ["v1", "collections"]:
         return _READ  # /metrics, /v1/collections, /v1/subscriptions/..., unknown paths
-    collection = parts[3]  # the server decoded the path once already
-    rest = parts[4:]
+    collection = parts[2]  # the server decoded the path once already
+    rest = parts[3:]
     if not rest:
         scope = "admin" if method in ("PUT", "DELETE") else "read"
     elif rest[0] == "records" and (method == "DELETE" or (method == "POST" and len(rest) <= 2)):
