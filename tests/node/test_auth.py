@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from websockets.exceptions import InvalidStatus
 
 from ruvstream.cli.main import main
+from ruvstream.replication import bootstrap_from_peer
 from ruvstream.testing import NodeProcess, running_node
 
 ALLOWED_ORIGIN = "https://app.example"
@@ -218,3 +219,18 @@ def test_the_client_command_sends_its_key(secured: Secured) -> None:
     }
     keyless = runner.invoke(main, ["client", "--url", url, "info"])
     assert keyless.exit_code != 0
+
+
+def test_a_new_node_bootstraps_from_a_keyed_peer_with_an_admin_key(
+    secured: Secured, tmp_path: Path
+) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        bootstrap_from_peer(secured.node.url, tmp_path / "keyless")
+    assert refused.value.response.status_code == 401
+    key_file = tmp_path / "peer-key"
+    key_file.write_text(secured.keys.admin + "\n")
+    data_dir = tmp_path / "seeded"
+    command = ["cluster", "bootstrap", "--peer", secured.node.url, "--data-dir", str(data_dir)]
+    done = CliRunner().invoke(main, [*command, "--peer-key-file", str(key_file)])
+    assert done.exit_code == 0, done.output
+    assert any(data_dir.rglob("manifest.json"))
