@@ -10,6 +10,7 @@ import httpx
 import orjson
 import websockets
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from ruvstream.routing import running_router
 
@@ -66,6 +67,12 @@ async def test_router_checks_keys_takes_tiers_from_them_and_forwards_with_its_no
                 raise AssertionError("a keyless WebSocket was accepted")
         except InvalidStatus as exc:
             assert exc.response.status_code == 401
+        try:
+            foreign = Origin("https://evil.example")
+            async with websockets.connect(f"{ws_url}?api_key={reader}", origin=foreign):
+                raise AssertionError("a WebSocket from a foreign page was accepted")
+        except InvalidStatus as exc:
+            assert exc.response.status_code == 403
         async with websockets.connect(f"{ws_url}?api_key={reader}") as ws:
             await ws.send(orjson.dumps({"id": 1, "op": "search", "collection": "c", **search}))
             answer = orjson.loads(await ws.recv())

@@ -92,6 +92,11 @@ def _networks(values: tuple[str, ...]) -> dict[str, str]:
     default=None,
     help="File holding the key the router presents to nodes (in place of the client's).",
 )
+@click.option(
+    "--allowed-origins",
+    multiple=True,
+    help="Browser origin that may open /v1/ws (repeatable, * for any; default: own host).",
+)
 @click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option(
@@ -150,6 +155,7 @@ def router(
     keys_file: Path | None,
     api_keys: Path | None,
     node_key_file: Path | None,
+    allowed_origins: tuple[str, ...],
     tls_cert: Path | None,
     tls_key: Path | None,
     anonymous_tier: str,
@@ -195,6 +201,7 @@ def router(
             node_key=node_key_file.read_text().strip() if node_key_file else None,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            allowed_origins=allowed_origins,
             anonymous_tier=None if anonymous_tier == "none" else anonymous_tier,
             probe_interval=probe_interval,
             spill_at=spill_at,

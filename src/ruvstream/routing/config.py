@@ -46,6 +46,8 @@ class RouterSettings:
     """The key the router presents to nodes, in place of the client's."""
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins that may open /v1/ws through the router; empty: its own host only."""
     anonymous_tier: str | None = "free"
     probe_interval: float = 1.0
     probe_timeout: float = 1.0

@@ -19,7 +19,7 @@ import aiohttp
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
-from ruvstream.auth import Guard, load_key_file
+from ruvstream.auth import Guard, OriginPolicy, load_key_file
 from ruvstream.core.breaker import CircuitBreaker
 from ruvstream.core.clock import Clock, SystemClock
 from ruvstream.core.retry import RetryBudget
@@ -68,6 +68,7 @@ class Router:
         self.table = RoutingTable(nodes, settings.strategy, self.outliers, settings.spill_at)
         self.locator = ClientLocator(settings.default_region, self.table.regions, settings.networks)
         self.guard, ring = _key_ring(settings)
+        self.origins = OriginPolicy(settings.allowed_origins)
         self.admission = Admission(ring)
         self.node_headers = (
             {"Authorization": f"Bearer {settings.node_key}"} if settings.node_key else {}
@@ -123,6 +124,8 @@ class Router:
     def caller(self, scope: Scope, client_ip: str | None) -> Caller:
         """Who sent this request: with ``api_keys``, the one check (401/403) names them."""
         headers = Headers(scope=scope)
+        if scope["type"] == "websocket":  # nodes see no Origin from the router: checked here
+            self.origins.check(scope["headers"])
         if self.guard is None:
             return self.identify(headers, client_ip)
         principal = self.guard.check(scope)
