@@ -166,3 +166,15 @@ def test_open_metrics_opens_metrics_only() -> None:
         Guard([reader]).check(_scope("/metrics"))
     with pytest.raises(UnauthorizedError):
         Guard([reader], open_metrics=True).check(_scope("/v1/collections"))
+
+
+def test_the_auth_package_exports_exactly_its_api() -> None:
+    import ruvstream.auth
+
+    assert set(ruvstream.auth.__all__) == {
+        "KEY_PREFIX", "OPEN_PATHS", "PRINCIPAL", "SCOPES", "Access", "AuthMiddleware", "Guard",
+        "KeyEntry", "KeyFileError", "OriginPolicy", "Principal", "authorize", "credentials",
+        "digest", "frame_access", "frame_refusal", "load_key_file", "new_key", "parse_key_id",
+        "parse_scopes", "refuse", "request_access", "write_key_file",
+    }  # fmt: skip
+    assert all(hasattr(ruvstream.auth, name) for name in ruvstream.auth.__all__)
