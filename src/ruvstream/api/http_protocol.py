@@ -50,7 +50,9 @@ class NodeHttpProtocol(HttpToolsProtocol):
 
     The shortcut engages only in front of the ASGI stack it stands in for:
     the node's own app (a plain Starlette app whose middleware is exactly
-    AdmissionMiddleware and FastLane, with the search route first), as
+    AdmissionMiddleware, AuthMiddleware and FastLane, CORS aside, with the
+    search route first; the shortcut makes admission's and the key's checks
+    itself), as
     ``http_mode.unknown_stack`` checks it. Three facts guarantee that.
     ``http_protocol_for`` binds this class only to an app that passed the
     check. The first connection checks again (``stack_known``), once the app
