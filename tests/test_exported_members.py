@@ -22,6 +22,7 @@ PACKAGES = [
     "ruvstream.devstack",
     "ruvstream.serving",
     "ruvstream.client",
+    "ruvstream.auth",
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "AuthSettings",
     "BatchSettings",
     "ControlSettings",
     "InputLimits",
@@ -122,6 +123,23 @@ class ControlSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """Keys, origins and TLS of the node's listener (docs/operations.md, Keys, scopes and TLS)."""
+
+    api_keys: Path | None = None
+    """The key file (``ruvstream keys``); None: no key is asked for."""
+    insecure: bool = False
+    """Allow a non-loopback listener without keys."""
+    open_metrics: bool = False
+    """``/metrics`` answers without a key (for scrapers that cannot send one)."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins that may open /v1/ws; empty: the node's own host only."""
+    cors_origins: tuple[str, ...] = ()
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
@@ -131,6 +149,7 @@ class Settings:
     input: InputLimits = field(default_factory=InputLimits)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     def as_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:

@@ -4,6 +4,7 @@
     RuvstreamError             500   1011 internal           INTERNAL
     BadRequestError            400   1008 policy             INVALID_ARGUMENT
     UnauthorizedError          401   1008 policy             UNAUTHENTICATED
+    ForbiddenError             403   1008 policy             PERMISSION_DENIED
     NotFoundError              404   1008 policy             NOT_FOUND
     MethodNotAllowedError      405   1008 policy             UNIMPLEMENTED
     ConflictError              409   1008 policy             ABORTED
@@ -38,6 +39,7 @@ from ruvstream.errors import (
     BadRequestError,
     CollectionExistsError,
     ConflictError,
+    ForbiddenError,
     InternalError,
     MethodNotAllowedError,
     NotFoundError,
@@ -58,6 +60,7 @@ __all__ = [
     "CLOSE_POLICY",
     "CLOSE_TRY_AGAIN_LATER",
     "ERROR_TABLE",
+    "WWW_AUTHENTICATE",
     "ErrorRow",
     "HttpError",
     "as_ruvstream_error",
@@ -93,6 +96,7 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     RuvstreamError: ErrorRow(500, CLOSE_INTERNAL, "INTERNAL"),
     BadRequestError: ErrorRow(400, CLOSE_POLICY, "INVALID_ARGUMENT"),
     UnauthorizedError: ErrorRow(401, CLOSE_POLICY, "UNAUTHENTICATED"),
+    ForbiddenError: ErrorRow(403, CLOSE_POLICY, "PERMISSION_DENIED"),
     NotFoundError: ErrorRow(404, CLOSE_POLICY, "NOT_FOUND"),
     MethodNotAllowedError: ErrorRow(405, CLOSE_POLICY, "UNIMPLEMENTED"),
     ConflictError: ErrorRow(409, CLOSE_POLICY, "ABORTED"),
@@ -120,6 +124,8 @@ def _roots_by_status() -> dict[int, type[RuvstreamError]]:
 
 _CLASS_FOR_STATUS = _roots_by_status()
 _COME_BACK_LATER = frozenset({429, 503})
+WWW_AUTHENTICATE = 'Bearer realm="ruvstream"'
+"""Sent with every 401 (RFC 9110 asks for a challenge): the scheme keys use."""
 
 
 def row_for(error: RuvstreamError | type[RuvstreamError]) -> ErrorRow:
@@ -201,5 +207,10 @@ def http_error(exc: BaseException) -> HttpError:
     error = as_ruvstream_error(exc)
     retry_after = retry_after_header(error)
     body = orjson.dumps({"error": error.to_payload()}, option=orjson.OPT_SERIALIZE_NUMPY)
-    headers = () if retry_after is None else (("retry-after", retry_after),)
-    return HttpError(http_status(error), body, headers)
+    status = http_status(error)
+    headers: tuple[tuple[str, str], ...] = ()
+    if retry_after is not None:
+        headers += (("retry-after", retry_after),)
+    if status == 401:
+        headers += (("www-authenticate", WWW_AUTHENTICATE),)
+    return HttpError(status, body, headers)

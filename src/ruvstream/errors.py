@@ -10,6 +10,7 @@
     |   +-- UnknownOperationError        unknown_op
     +-- UnauthorizedError                unauthorized
     +-- UpgradeRequiredError             upgrade_required
+    +-- ForbiddenError                   forbidden
     +-- NotFoundError                    not_found
     |   +-- CollectionNotFoundError      collection_not_found
     |   +-- RecordNotFoundError          record_not_found
@@ -41,6 +42,7 @@ __all__ = [
     "CollectionNotFoundError",
     "ConflictError",
     "DimensionMismatchError",
+    "ForbiddenError",
     "InternalError",
     "InvalidFilterError",
     "InvalidJsonError",
@@ -133,6 +135,12 @@ class UpgradeRequiredError(RuvstreamError):
     """A plain HTTP request to a route that speaks only WebSocket."""
 
     code = "upgrade_required"
+
+
+class ForbiddenError(RuvstreamError):
+    """A real API key used beyond its scopes or collection patterns."""
+
+    code = "forbidden"
 
 
 class NotFoundError(RuvstreamError):

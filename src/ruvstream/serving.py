@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import socket
@@ -30,7 +31,16 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-__all__ = ["RunningServer", "Server", "StartupError", "bind", "start", "write_port_file"]
+__all__ = [
+    "RunningServer",
+    "Server",
+    "StartupError",
+    "bind",
+    "is_loopback",
+    "start",
+    "tls_options",
+    "write_port_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +88,26 @@ def bind(host: str, port: int) -> socket.socket:
         reason = (exc.strerror or str(exc)).lower()
         raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None
     return sock
+
+
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach ``host`` (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
+
+
+def tls_options(cert: Path | None, key: Path | None) -> dict[str, Any]:
+    """uvicorn's ``ssl_*`` options for a PEM certificate and key (none given: plain HTTP)."""
+    if cert is None or key is None:
+        return {}
+    for path in (cert, key):
+        if not path.is_file():
+            raise StartupError(f"no TLS file at {path}")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def write_port_file(path: Path, port: int) -> None:

@@ -19,7 +19,8 @@ from ruvstream.api.fastlane import FastLane
 from ruvstream.api.search_paths import SearchPaths
 from ruvstream.api.state import ServingState
 from ruvstream.api.websocket import websocket_endpoint
-from ruvstream.config import Settings
+from ruvstream.auth import AuthMiddleware, Guard, OriginPolicy
+from ruvstream.config import AuthSettings, Settings
 from ruvstream.engine.node import Node
 from ruvstream.service import NodeService
 
@@ -36,9 +37,33 @@ def _replication_routes() -> list[BaseRoute]:
     return [Mount("/v1/replication", routes=list(routes))]
 
 
+def _front_middleware(auth: AuthSettings, guard: Guard | None) -> list[Middleware]:
+    """CORS (answers preflights, which carry no key) ahead of the key check."""
+    front = []
+    if auth.cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        front.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(auth.cors_origins),
+                allow_methods=["GET", "POST", "PUT", "DELETE"],
+                allow_headers=["authorization", "x-api-key", "content-type", "idempotency-key"],
+            )
+        )
+    origins = OriginPolicy(auth.allowed_origins or auth.cors_origins)
+    front.append(Middleware(AuthMiddleware, guard=guard, origins=origins))
+    return front
+
+
 def create_app(settings: Settings) -> Starlette:
     """A node app; the node opens in the lifespan and is ``app.state.node`` after."""
     state = ServingState(settings)
+    api_keys = settings.auth.api_keys
+    open_metrics = settings.auth.open_metrics
+    state.guard = (
+        Guard.from_file(api_keys, open_metrics=open_metrics) if api_keys is not None else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(AdmissionMiddleware, state=state),
+            *_front_middleware(settings.auth, state.guard),
             Middleware(FastLane),
         ],
         lifespan=lifespan,

@@ -25,11 +25,13 @@ from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from ruvstream.api import rest
 from ruvstream.api.admission import AdmissionMiddleware
 from ruvstream.api.fastlane import FastLane
+from ruvstream.auth import AuthMiddleware
 
 __all__ = [
     "HTTP_MODES",
@@ -68,9 +70,10 @@ _CYCLE_FIELDS = (
     "message_event",
     "on_response",
 )
-_KNOWN_MIDDLEWARE = (AdmissionMiddleware, FastLane)
-"""The stack the shortcut stands in for: it applies admission itself, and
-FastLane only ever touches WebSockets."""
+_KNOWN_MIDDLEWARE = (AdmissionMiddleware, AuthMiddleware, FastLane)
+"""The stack the shortcut stands in for: it applies admission and the key
+check itself, and FastLane only ever touches WebSockets. CORSMiddleware may
+stand after admission: the shortcut leaves every request with an Origin to it."""
 
 
 class FastPathUnavailableError(RuntimeError):
@@ -125,10 +128,12 @@ def unknown_stack(app: Any) -> str | None:
     """Why ``app`` is not the ASGI stack the shortcut stands in for, or None if it is."""
     if type(app) is not Starlette:
         return f"the app is a {type(app).__name__}, not the node's Starlette app"
-    classes: list[Any] = [m.cls for m in app.user_middleware]
+    everything: list[Any] = [m.cls for m in app.user_middleware]
+    classes = [c for c in everything if c is not CORSMiddleware]
     if classes != list(_KNOWN_MIDDLEWARE):
         names = ", ".join(getattr(c, "__name__", repr(c)) for c in classes)
-        return f"the app's middleware is [{names}], not [AdmissionMiddleware, FastLane]"
+        known = ", ".join(c.__name__ for c in _KNOWN_MIDDLEWARE)
+        return f"the app's middleware is [{names}], not [{known}]"
     first = app.routes[0] if app.routes else None
     if not isinstance(first, Route) or first.endpoint is not rest.search:
         return "the search route is not the app's first route"

@@ -35,6 +35,7 @@ from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
 from ruvstream.api.codec import JSON, media_type, parse_json
 from ruvstream.api.state import ServingState
+from ruvstream.errors import RuvstreamError
 from ruvstream.service import PendingSearch
 
 __all__ = ["NodeHttpProtocol", "node_http_protocol"]
@@ -49,7 +50,9 @@ class NodeHttpProtocol(HttpToolsProtocol):
 
     The shortcut engages only in front of the ASGI stack it stands in for:
     the node's own app (a plain Starlette app whose middleware is exactly
-    AdmissionMiddleware and FastLane, with the search route first), as
+    AdmissionMiddleware, AuthMiddleware and FastLane, CORS aside, with the
+    search route first; the shortcut makes admission's and the key's checks
+    itself), as
     ``http_mode.unknown_stack`` checks it. Three facts guarantee that.
     ``http_protocol_for`` binds this class only to an app that passed the
     check. The first connection checks again (``stack_known``), once the app
@@ -112,8 +115,8 @@ class NodeHttpProtocol(HttpToolsProtocol):
         # The body must fit below uvicorn's read-pause mark: nothing here resumes reading.
         if length is None or not length.isdigit() or int(length) > HIGH_WATER_LIMIT:
             return None
-        if refusal(self.state, scope) is not None:
-            return None  # admission answers it the usual way
+        if refusal(self.state, scope) is not None or not _key_check_passes(self.state, scope):
+            return None  # admission, CORS or the key check answers it the usual way
         return match.group(1)
 
     def _submit_held(self) -> None:
@@ -169,6 +172,19 @@ class NodeHttpProtocol(HttpToolsProtocol):
 
     def _run_asgi(self, cycle: RequestResponseCycle) -> None:
         super()._start_asgi_task(cycle, self.app)
+
+
+def _key_check_passes(state: ServingState, scope: Any) -> bool:
+    """The check every entry makes (``auth.Guard.check``), and no Origin when CORS is on."""
+    if state.settings.auth.cors_origins and any(n == b"origin" for n, _ in scope["headers"]):
+        return False  # CORSMiddleware adds its headers to the answer
+    if state.guard is None:
+        return True
+    try:
+        state.guard.check(scope)
+    except RuvstreamError:
+        return False
+    return True
 
 
 def _stack_still_known(served: Any, node_app: Any) -> bool:

@@ -20,9 +20,10 @@ from ruvstream import serving
 from ruvstream.api.app import create_app
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
+from ruvstream.auth import KeyFileError
 from ruvstream.config import Settings
 
-__all__ = ["DrainingServer", "serve"]
+__all__ = ["DrainingServer", "refuse_open_listener", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,23 @@ class DrainingServer(serving.Server):
         self.should_exit = True
 
 
+def refuse_open_listener(settings: Settings) -> None:
+    """A node reachable from the network answers only to keys, unless told otherwise."""
+    auth, host = settings.auth, settings.server.host
+    if auth.api_keys is None and not auth.insecure and not serving.is_loopback(host):
+        raise serving.StartupError(
+            f"refusing to listen on {host} without --api-keys "
+            "(anyone who reaches the port could read and drop everything); "
+            "give --api-keys FILE, or --insecure to accept that"
+        )
+
+
 async def serve(settings: Settings, app: Starlette | None = None) -> None:
-    app = app or create_app(settings)
+    refuse_open_listener(settings)
+    try:
+        app = app or create_app(settings)
+    except KeyFileError as exc:
+        raise serving.StartupError(str(exc)) from None
     state: ServingState = app.state.serving
     config = uvicorn.Config(
         app,
@@ -71,14 +87,16 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,
+        **serving.tls_options(settings.auth.tls_cert, settings.auth.tls_key),
     )
     sock = serving.bind(settings.server.host, settings.server.port)
     running = await serving.start(
         DrainingServer(config, state), sock, port_file=settings.server.port_file
     )
     log.info(
-        "ruvstream node %s listening on http://%s:%d",
+        "ruvstream node %s listening on %s://%s:%d",
         settings.node.node_id,
+        "https" if settings.auth.tls_cert else "http",
         settings.server.host,
         running.port,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ruvstream.api.search_paths import SearchPaths
+from ruvstream.auth import Guard
 from ruvstream.config import Settings
 from ruvstream.engine.node import Node
 from ruvstream.errors import UnavailableError
@@ -31,6 +32,8 @@ class ServingState:
     service: NodeService | None = None
     """The node's use cases, once the node is open: what every transport calls."""
     search_paths: SearchPaths | None = None
+    guard: Guard | None = None
+    """The API keys every entry checks (``--api-keys``); None: no key is asked for."""
     draining: bool = False
     active: int = 0
     """Requests in progress plus open WebSockets: what the connection limit counts."""

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
+from ruvstream.auth import PRINCIPAL, frame_refusal
 from ruvstream.engine import Subscription
 from ruvstream.error_map import CLOSE_GOING_AWAY, error_frame
 from ruvstream.errors import (
@@ -109,6 +110,9 @@ class WebSocketSession:
                 self.send(error_frame(None, exc))
                 continue
             request_id = frame.get("id")
+            if (denied := frame_refusal(self.ws.scope.get(PRINCIPAL), frame)) is not None:
+                self.send(error_frame(request_id, denied))
+                continue
             if self.closing:
                 self.send(
                     error_frame(

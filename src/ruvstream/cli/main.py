@@ -9,12 +9,14 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ruvstream import __version__
 from ruvstream.cli.load import load
 from ruvstream.config import (
+    AuthSettings,
     BatchSettings,
     ControlSettings,
     LimitSettings,
@@ -38,6 +40,7 @@ _SUBCOMMANDS = {
     "control": "ruvstream.control.cli:control",
     "scale": "ruvstream.control.scaling.cli:scale",
     "wal": "ruvstream.cli.wal:wal",
+    "keys": "ruvstream.cli.keys:keys",
 }
 
 
@@ -165,10 +168,61 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
         click.option("--capacity", type=int, default=256, show_default=True),
         click.option("--advertise-url", default=None, help="URL others reach this node at."),
         click.option("--log-level", default="info", show_default=True),
+        *_auth_options(),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def _auth_options() -> list[Any]:
+    file = click.Path(dir_okay=False, path_type=Path)
+    return [
+        click.option(
+            "--api-keys",
+            type=file,
+            default=None,
+            help="Key file (ruvstream keys create): every request needs a key in scope.",
+        ),
+        click.option(
+            "--insecure",
+            is_flag=True,
+            help="Allow listening on a non-loopback address without --api-keys.",
+        ),
+        click.option(
+            "--open-metrics",
+            is_flag=True,
+            help="With --api-keys, /metrics still answers without a key (for scrapers).",
+        ),
+        click.option(
+            "--allowed-origins",
+            multiple=True,
+            help="Browser origin that may open /v1/ws (repeatable; default: the node's host).",
+        ),
+        click.option(
+            "--cors-origins", multiple=True, help="Origin allowed by CORS (repeatable, or *)."
+        ),
+        click.option("--tls-cert", type=file, default=None, help="PEM certificate (chain)."),
+        click.option("--tls-key", type=file, default=None, help="PEM private key."),
+    ]
+
+
+def _auth_settings(o: dict[str, object]) -> AuthSettings:
+    def path(name: str) -> Path | None:
+        value = o.get(name)
+        return Path(str(value)) if value else None
+
+    if bool(o.get("tls_cert")) != bool(o.get("tls_key")):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    return AuthSettings(
+        api_keys=path("api_keys"),
+        insecure=bool(o.get("insecure")),
+        open_metrics=bool(o.get("open_metrics")),
+        allowed_origins=tuple(str(v) for v in o.get("allowed_origins") or ()),  # type: ignore[attr-defined]
+        cors_origins=tuple(str(v) for v in o.get("cors_origins") or ()),  # type: ignore[attr-defined]
+        tls_cert=path("tls_cert"),
+        tls_key=path("tls_key"),
+    )
 
 
 def settings_from_options(**o: object) -> Settings:
@@ -216,6 +270,7 @@ def settings_from_options(**o: object) -> Settings:
             advertise_url=str(o["advertise_url"]) if o.get("advertise_url") else None,
             drain_notice_seconds=min(1.0, float(o["drain_seconds"]) / 4),  # type: ignore[arg-type]
         ),
+        auth=_auth_settings(o),
     )
 
 

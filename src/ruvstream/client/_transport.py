@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -89,6 +90,7 @@ class HttpTransport:
         http2: bool = True,
         headers: Mapping[str, str] | None = None,
         rng: Callable[[], float] = random.random,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.timeouts = timeouts
         self.retry = retry
@@ -102,6 +104,7 @@ class HttpTransport:
             timeout=timeouts.httpx(),
             http2=http2 and base_url.startswith("https://"),
             headers=headers,
+            verify=verify,
         )
 
     async def aclose(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +32,7 @@ from .protocol import (
     search_body,
 )
 from .session import AsyncSession
+from .tls import client_ssl_context
 
 __all__ = ["AsyncClient", "Progress"]
 
@@ -60,8 +62,17 @@ class AsyncClient:
         http2: bool = True,
         auto_idempotency: bool = True,
         headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        ca_file: str | Path | None = None,
+        verify: bool = True,
     ) -> None:
+        """``api_key`` goes out as ``Authorization: Bearer``; https:// certificates are
+        verified against the system's CAs plus ``ca_file`` (``verify=False``: not at all)."""
         self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.ssl = client_ssl_context(verify, ca_file)
+        if api_key is not None:
+            headers = {**(headers or {}), "Authorization": f"Bearer {api_key}"}
         self.timeouts = Timeouts.coerce(timeouts, Timeouts())
         self.retry = retry or RetryPolicy()
         self.budget = budget if budget is not None else RetryBudget()
@@ -78,6 +89,7 @@ class AsyncClient:
             max_keepalive=max_keepalive,
             http2=http2,
             headers=headers,
+            verify=self.ssl,
         )
 
     async def __aenter__(self) -> AsyncClient:
@@ -315,4 +327,7 @@ class AsyncClient:
         """A WebSocket session to the same node (see ``AsyncSession`` for options)."""
         ws_url = self.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         options.setdefault("cache", self.cache)
+        options.setdefault("api_key", self.api_key)
+        if ws_url.startswith("wss://"):
+            options.setdefault("ssl", self.ssl)
         return AsyncSession(ws_url + "/v1/ws", **options)

@@ -33,10 +33,20 @@ def _echo(value: Any) -> None:
 @click.group()
 @click.option("--url", default="http://127.0.0.1:8470", show_default=True, envvar="RUVSTREAM_URL")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per call.")
+@click.option("--api-key", default=None, envvar="RUVSTREAM_API_KEY", help="Sent as a Bearer key.")
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A CA to trust for https:// nodes (beside the certifi bundle).",
+)
 @click.pass_context
-def client(ctx: click.Context, url: str, timeout: float) -> None:
+def client(
+    ctx: click.Context, url: str, timeout: float, api_key: str | None, ca_file: str | None
+) -> None:
     """Talk to a node through the Python client."""
-    ctx.obj = ctx.with_resource(Client(url, timeouts=timeout, cache=False))
+    api = Client(url, timeouts=timeout, cache=False, api_key=api_key, ca_file=ca_file)
+    ctx.obj = ctx.with_resource(api)
 
 
 @client.command()

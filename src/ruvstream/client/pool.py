@@ -11,6 +11,7 @@ Every pooled HTTP client in ruvstream (SDK, router, load generator) is built her
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 
 import aiohttp
@@ -28,6 +29,7 @@ def pooled_http_client(
     timeout: httpx.Timeout | float | None = 30.0,
     http2: bool = False,
     headers: Mapping[str, str] | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
     keepalive = max_connections if max_keepalive is None else max_keepalive
     transport: AiohttpTransport | None = None
@@ -45,4 +47,5 @@ def pooled_http_client(
         timeout=timeout,
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=keepalive),
         headers=dict(headers or {}),
+        verify=verify,  # used by httpx's own transport, the https:// one
     )

@@ -24,6 +24,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from ssl import SSLContext
 from typing import Any
 
 import orjson
@@ -65,8 +66,12 @@ class AsyncSession:
         retry: RetryPolicy | None = None,
         max_message_bytes: int = 64 * 1024 * 1024,
         cache: ResultCache | None = None,
+        api_key: str | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.url = url
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        self.ssl = ssl
         self.heartbeat = heartbeat
         self.open_timeout = open_timeout
         self.request_timeout = request_timeout
@@ -274,6 +279,8 @@ class AsyncSession:
                     close_timeout=1.0,
                     max_size=self.max_message_bytes,
                     max_queue=None,
+                    additional_headers=self.headers,
+                    ssl=self.ssl,
                 )
             except (OSError, TimeoutError, WebSocketException) as exc:
                 failures += 1

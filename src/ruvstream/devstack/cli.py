@@ -209,7 +209,14 @@ def status(
 @cluster.command("bootstrap")
 @click.option("--peer", required=True, help="URL of a running node of the same region.")
 @click.option("--data-dir", type=click.Path(path_type=Path), required=True)
-def bootstrap(peer: str, data_dir: Path) -> None:
+@click.option(
+    "--peer-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding an admin key of the peer (when it runs with --api-keys).",
+)
+def bootstrap(peer: str, data_dir: Path, peer_key_file: Path | None) -> None:
     """Seed an empty data dir from a peer's snapshot (then run ``serve`` on it)."""
-    path = bootstrap_from_peer(peer, data_dir)
+    key = peer_key_file.read_text().strip() if peer_key_file is not None else None
+    path = bootstrap_from_peer(peer, data_dir, api_key=key)
     click.echo(f"installed {path}; start the node with --data-dir {data_dir}")

@@ -59,15 +59,24 @@ def install_snapshot(snapshot_dir: Path, data_dir: Path) -> Path:
     return final
 
 
-def bootstrap_from_peer(peer_url: str, data_dir: Path, *, timeout: float = 60.0) -> Path:
-    """Fetch a fresh snapshot from a running peer and install it into ``data_dir``."""
+def bootstrap_from_peer(
+    peer_url: str, data_dir: Path, *, timeout: float = 60.0, api_key: str | None = None
+) -> Path:
+    """Fetch a fresh snapshot from a running peer and install it into ``data_dir``.
+
+    A peer that asks for keys needs ``api_key``: an admin key of every collection.
+    """
     if not _is_empty(data_dir):
         raise ValueError(f"{data_dir} already holds data; bootstrap needs an empty data dir")
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_dir, prefix="bootstrap-") as scratch:
         archive = Path(scratch) / "snapshot.tar"
         url = peer_url.rstrip("/") + "/v1/replication/snapshot"
-        with httpx.stream("GET", url, timeout=timeout) as response, archive.open("wb") as out:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        with (
+            httpx.stream("GET", url, timeout=timeout, headers=headers) as response,
+            archive.open("wb") as out,
+        ):
             response.raise_for_status()
             for chunk in response.iter_bytes():
                 out.write(chunk)

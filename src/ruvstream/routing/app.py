@@ -13,10 +13,9 @@ from typing import Any
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
-from ruvstream.error_map import close_code
+from ruvstream.auth import refuse
 from ruvstream.errors import RuvstreamError
 
 from .config import RouterSettings
@@ -47,14 +46,12 @@ class RouterApp:
             await self._ops(router, scope["path"], send)
             return
         client = scope.get("client")
-        headers = Headers(scope=scope)
         try:
-            caller = router.identify(headers, client[0] if client else None)
+            caller = router.caller(scope, client[0] if client else None)
             await router.admit(caller)
         except RuvstreamError as exc:
             if scope["type"] == "websocket":
-                await receive()
-                await send({"type": "websocket.close", "code": close_code(exc)})
+                await refuse(scope, receive, send, exc)
             else:
                 await send_error(send, exc)
             return

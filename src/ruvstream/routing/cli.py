@@ -80,6 +80,26 @@ def _networks(values: tuple[str, ...]) -> dict[str, str]:
     help="JSON file of API keys and tier policies.",
 )
 @click.option(
+    "--api-keys",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The key file node and router share (ruvstream keys): keys with scopes and a "
+    "tier; every request needs one. Instead of --keys-file.",
+)
+@click.option(
+    "--node-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the key the router presents to nodes (in place of the client's).",
+)
+@click.option(
+    "--allowed-origins",
+    multiple=True,
+    help="Browser origin that may open /v1/ws (repeatable, * for any; default: own host).",
+)
+@click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
     "--anonymous-tier",
     type=click.Choice(["free", "standard", "premium", "none"]),
     default="free",
@@ -133,6 +153,11 @@ def router(
     networks: tuple[str, ...],
     redis_url: str | None,
     keys_file: Path | None,
+    api_keys: Path | None,
+    node_key_file: Path | None,
+    allowed_origins: tuple[str, ...],
+    tls_cert: Path | None,
+    tls_key: Path | None,
     anonymous_tier: str,
     probe_interval: float,
     spill_at: float,
@@ -153,6 +178,10 @@ def router(
     )
     if not nodes and not registry_nats_url:
         raise click.UsageError("give at least one --node, or --registry-nats-url")
+    if api_keys and keys_file:
+        raise click.UsageError("--api-keys replaces --keys-file: give one")
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     try:
         breaker = BreakerConfig(
             failure_rate=breaker_failure_rate,
@@ -168,6 +197,11 @@ def router(
             networks=_networks(networks),
             redis_url=redis_url,
             keys_file=keys_file,
+            api_keys=api_keys,
+            node_key=node_key_file.read_text().strip() if node_key_file else None,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            allowed_origins=allowed_origins,
             anonymous_tier=None if anonymous_tier == "none" else anonymous_tier,
             probe_interval=probe_interval,
             spill_at=spill_at,

@@ -39,6 +39,15 @@ class RouterSettings:
     networks: dict[str, str] = field(default_factory=dict)
     redis_url: str | None = None
     keys_file: Path | None = None
+    api_keys: Path | None = None
+    """The key file node and router share (``ruvstream keys``): every request needs a
+    key in scope; the key's tier sets its limits. Replaces ``keys_file``."""
+    node_key: str | None = None
+    """The key the router presents to nodes, in place of the client's."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins that may open /v1/ws through the router; empty: its own host only."""
     anonymous_tier: str | None = "free"
     probe_interval: float = 1.0
     probe_timeout: float = 1.0

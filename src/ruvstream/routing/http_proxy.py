@@ -50,6 +50,8 @@ _HOP_BY_HOP = frozenset(
         b"content-length",
     }
 )
+_CREDENTIALS = frozenset({b"authorization", b"x-api-key"})
+"""The client's key, replaced by the router's node key when it has one."""
 _RETRYABLE_STATUS = frozenset({502, 503, 504})
 
 
@@ -97,11 +99,13 @@ class _Forward:
         self.caller = caller
         self.method: str = scope["method"]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        dropped = _CREDENTIALS | _HOP_BY_HOP if router.node_headers else _HOP_BY_HOP
         self.headers = [
             (k.decode("latin-1"), v.decode("latin-1"))
             for k, v in raw_headers
-            if k.lower() not in _HOP_BY_HOP
+            if k.lower() not in dropped
         ]
+        self.headers += router.node_headers.items()
         query = scope.get("query_string", b"").decode("latin-1")
         self.target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         self.target += f"?{query}" if query else ""

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
+from ruvstream.auth import Guard, OriginPolicy, load_key_file
 from ruvstream.core.breaker import CircuitBreaker
 from ruvstream.core.clock import Clock, SystemClock
 from ruvstream.core.retry import RetryBudget
@@ -64,13 +67,13 @@ class Router:
         ]
         self.table = RoutingTable(nodes, settings.strategy, self.outliers, settings.spill_at)
         self.locator = ClientLocator(settings.default_region, self.table.regions, settings.networks)
-        anonymous = Tier.parse(settings.anonymous_tier) if settings.anonymous_tier else None
-        ring = (
-            KeyRing.from_file(settings.keys_file)
-            if settings.keys_file
-            else KeyRing(anonymous=anonymous)
-        )
+        self.guard, ring = _key_ring(settings)
+        self.origins = OriginPolicy(settings.allowed_origins)
         self.admission = Admission(ring)
+        self.node_headers = (
+            {"Authorization": f"Bearer {settings.node_key}"} if settings.node_key else {}
+        )
+        """What the router sends nodes in place of the client's credentials."""
         self.limiter = self._make_limiter()
         self.retry_budget = RetryBudget(max_tokens=100.0, token_ratio=0.2)
         self.inflight = 0
@@ -117,6 +120,19 @@ class Router:
     def pressure(self) -> float:
         own = self.inflight / self.settings.max_inflight
         return max(own, self.table.pressure())
+
+    def caller(self, scope: Scope, client_ip: str | None) -> Caller:
+        """Who sent this request: with ``api_keys``, the one check (401/403) names them."""
+        headers = Headers(scope=scope)
+        if scope["type"] == "websocket":  # nodes see no Origin from the router: checked here
+            self.origins.check(scope["headers"])
+        if self.guard is None:
+            return self.identify(headers, client_ip)
+        principal = self.guard.check(scope)
+        region = self.locator.locate(headers, client_ip)
+        if principal is None:  # an open route (/openapi.json): counted by address
+            return Caller("ip:" + (client_ip or "unknown"), Tier.FREE, region)
+        return Caller("key:" + principal.id, Tier.parse(principal.tier), region)
 
     def identify(self, headers: Mapping[str, str], client_ip: str | None) -> Caller:
         token = headers.get("x-api-key") or ""
@@ -173,6 +189,20 @@ class Router:
         self.outliers.record(node.name, success)
         if success:
             node.observe_latency(seconds)
+
+
+def _key_ring(settings: RouterSettings) -> tuple[Guard | None, KeyRing]:
+    """The guard (``api_keys``) and the tiers: from the shared key file, else as before."""
+    if settings.api_keys is not None:
+        entries, document = load_key_file(settings.api_keys)
+        for entry in entries:
+            Tier.parse(entry.tier)  # a bad tier fails the start, not a request
+        tiers = {"tiers": document.get("tiers", {}), "anonymous": None}
+        return Guard(entries), KeyRing.from_json(tiers)
+    if settings.keys_file:
+        return None, KeyRing.from_file(settings.keys_file)
+    anonymous = Tier.parse(settings.anonymous_tier) if settings.anonymous_tier else None
+    return None, KeyRing(anonymous=anonymous)
 
 
 def _upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:

@@ -38,6 +38,7 @@ def make_server(
         timeout_graceful_shutdown=10,
         access_log=False,
         proxy_headers=False,  # the router is the edge: the peer address is the client's
+        **serving.tls_options(settings.tls_cert, settings.tls_key),
     )
     return serving.Server(config, handle_signals=handle_signals)
 
@@ -48,7 +49,8 @@ async def serve(
     """Serve until SIGINT/SIGTERM (uvicorn's handlers drain open requests)."""
     sock = serving.bind(host, port)
     running = await serving.start(make_server(settings, log_level), sock, port_file=port_file)
-    log.info("ruvstream router listening on http://%s:%d", host, running.port)
+    scheme = "https" if settings.tls_cert else "http"
+    log.info("ruvstream router listening on %s://%s:%d", scheme, host, running.port)
     await running.wait()
 
 
@@ -57,6 +59,6 @@ async def running_router(settings: RouterSettings, host: str = "127.0.0.1") -> A
     sock = serving.bind(host, 0)
     running = await serving.start(make_server(settings, handle_signals=False), sock)
     try:
-        yield f"http://{host}:{running.port}"
+        yield f"{'https' if settings.tls_cert else 'http'}://{host}:{running.port}"
     finally:
         await running.stop()

@@ -36,7 +36,7 @@ class _ClientGone(Exception):
 
 
 async def _connect(
-    router: Router, caller: Caller, path: str, tried: set[str]
+    router: Router, caller: Caller, path: str, tried: set[str], headers: dict[str, str]
 ) -> tuple[Node, ClientConnection] | None:
     while True:
         node = router.table.choose(caller.region, exclude=tried)
@@ -53,6 +53,7 @@ async def _connect(
                 max_size=router.settings.max_payload_bytes,
                 ping_interval=10.0,
                 ping_timeout=10.0,
+                additional_headers=headers or None,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake):
             router.record(node, False, time.monotonic() - started)
@@ -123,9 +124,17 @@ async def relay_websocket(
     if (await receive())["type"] != "websocket.connect":
         return
     query = scope.get("query_string", b"").decode("latin-1")
+    if router.node_headers:  # the node key goes instead; the client's stays here
+        query = "&".join(p for p in query.split("&") if p and not p.startswith("api_key="))
     path = scope["path"] + (f"?{query}" if query else "")
+    # The router's node key, else the client's own key header, as HTTP requests carry it.
+    headers = router.node_headers or {
+        k.decode("latin-1"): v.decode("latin-1")
+        for k, v in scope["headers"]
+        if k in (b"authorization", b"x-api-key")
+    }
     tried: set[str] = set()
-    placed = await _connect(router, caller, path, tried)
+    placed = await _connect(router, caller, path, tried, headers)
     if placed is None:
         await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
         return
@@ -150,7 +159,7 @@ async def relay_websocket(
             return
         router.record(node, False, 0.0)
         tried = {node.name}
-        placed = await _connect(router, caller, path, tried)
+        placed = await _connect(router, caller, path, tried, headers)
         if placed is not None:
             router.metrics.failovers.inc()
             moved = UnavailableError(
