@@ -163,7 +163,7 @@ def test_a_create_logged_before_the_index_field_decodes_as_hnsw() -> None:
         {"dim": 0},
         {"dim": MAX_DIM + 1},
         {"dim": "50"},
-        {"dim": 50.0},
+        {"dim": 50.5},
         {"dim": True},
         {"dim": 50, "metric": "hamming"},
         {"dim": 50, "m": 2},
@@ -177,6 +177,11 @@ def test_a_create_logged_before_the_index_field_decodes_as_hnsw() -> None:
 def test_bad_specs_are_rejected(body: dict[str, Any]) -> None:
     with pytest.raises(InvalidParameterError):
         CollectionSpec.from_request(body)
+
+
+def test_an_integral_float_is_the_integer_it_equals() -> None:
+    # JSON Schema's "integer" admits 50.0, so the published contract does too.
+    assert CollectionSpec.from_request({"dim": 50.0, "m": 16.0}).dim == 50
 
 
 @pytest.mark.parametrize("name", ["", "-x", "a/b", "a b", "x" * 129, "é"])
