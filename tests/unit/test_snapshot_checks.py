@@ -80,3 +80,12 @@ def test_a_manifest_without_checksums_is_trusted(tmp_path: Path) -> None:
     path.mkdir()
     (path / "manifest.json").write_text(json.dumps({"seq": 5, "collections": []}))
     assert verify_snapshot(path)["seq"] == 5
+
+
+def test_a_directory_not_named_by_a_sequence_is_no_snapshot(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    take(store, 2, "two")
+    stray = tmp_path / "snap-copy"
+    stray.mkdir()
+    (stray / "manifest.json").write_text("{}")
+    assert store.retained_seqs() == [2]

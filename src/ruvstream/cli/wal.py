@@ -30,7 +30,9 @@ def wal() -> None:
 
 def _snapshots(data_dir: Path) -> list[dict[str, Any]]:
     directory = data_dir / "snapshots"
-    paths = sorted(p for p in directory.glob("snap-*") if p.is_dir()) if directory.exists() else []
+    paths = sorted(
+        p for p in directory.glob("snap-*") if p.is_dir() and p.name.split("-")[1].isdigit()
+    )
     found = []
     for path in reversed(paths):
         entry: dict[str, Any] = {"name": path.name, "ok": True, "problem": None}

@@ -117,7 +117,11 @@ class SnapshotStore:
         shutil.rmtree(staging, ignore_errors=True)
 
     def snapshots(self) -> list[Path]:
-        return sorted(p for p in self.directory.glob("snap-*") if (p / MANIFEST).exists())
+        return sorted(
+            p
+            for p in self.directory.glob("snap-*")
+            if p.name.split("-")[1].isdigit() and (p / MANIFEST).exists()
+        )
 
     def retained_seqs(self) -> list[int]:
         """The sequence each retained snapshot covers, oldest first."""
