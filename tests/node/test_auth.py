@@ -94,7 +94,13 @@ def test_no_key_or_a_wrong_key_is_401_with_a_challenge(secured: Secured) -> None
     for path in ("/health", "/ready", "/openapi.json"):
         assert httpx.get(url + path, timeout=30).status_code == 200
     assert httpx.get(f"{url}/metrics", timeout=30).status_code == 401
-    assert httpx.get(f"{url}/metrics", headers=_bearer(secured.keys.reader), timeout=30).is_success
+    metrics = httpx.get(f"{url}/metrics", headers=_bearer(secured.keys.reader), timeout=30)
+    assert metrics.is_success
+    # Refusals are counted by code beside admission's own.
+    counted = re.search(
+        r'ruvstream_admission_rejected_total\{reason="unauthorized"\} (\S+)', metrics.text
+    )
+    assert counted is not None and float(counted.group(1)) >= 5
 
 
 def test_scopes_and_collection_patterns_are_403(secured: Secured) -> None:

@@ -81,6 +81,10 @@ def test_tls_round_trip_through_the_sdk(tls_node: tuple[str, Certificates, str])
         assert [hit.id for hit in client.search("tls", [1.0, 0.0], k=1).hits] == ["a"]
         with client.session() as session:  # wss://, the same CA and key
             assert [hit.id for hit in session.search("tls", [1.0, 0.0], k=1).hits] == ["a"]
+    # The search over TLS took the node's fast HTTP path, key check included.
+    trust = ssl.create_default_context(cafile=str(certs.ca))
+    metrics = httpx.get(f"{url}/metrics", headers={"X-API-Key": key}, verify=trust).text
+    assert 'ruvstream_http_search_path_total{path="fast"} 1.0' in metrics
     # The certificate is checked: without the CA the SDK refuses the node.
     with (
         Client(url, api_key=key, timeouts=10.0) as untrusting,

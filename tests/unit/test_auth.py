@@ -51,6 +51,7 @@ def test_key_file_round_trip_keeps_hashes_only_and_other_fields(tmp_path: Path) 
         "not json",
         json.dumps({"keys": {}}),
         json.dumps({"keys": [{"id": "a", "hash": "md5:x", "scopes": ["read"]}]}),
+        json.dumps({"keys": [{"key": "plain", "tier": "free"}]}),
         json.dumps({"keys": [{"id": "a", "hash": "sha256:" + "0" * 64, "scopes": ["root"]}]}),
     ],
 )

@@ -20,8 +20,9 @@ from ruvstream.api.search_paths import SearchPaths
 from ruvstream.api.state import ServingState
 from ruvstream.api.websocket import websocket_endpoint
 from ruvstream.auth import AuthMiddleware, Guard, OriginPolicy
-from ruvstream.config import AuthSettings, Settings
+from ruvstream.config import Settings
 from ruvstream.engine.node import Node
+from ruvstream.errors import RuvstreamError
 from ruvstream.service import NodeService
 
 __all__ = ["create_app"]
@@ -37,8 +38,9 @@ def _replication_routes() -> list[BaseRoute]:
     return [Mount("/v1/replication", routes=list(routes))]
 
 
-def _front_middleware(auth: AuthSettings, guard: Guard | None) -> list[Middleware]:
+def _front_middleware(state: ServingState) -> list[Middleware]:
     """CORS (answers preflights, which carry no key) ahead of the key check."""
+    auth = state.settings.auth
     front = []
     if auth.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
@@ -52,7 +54,12 @@ def _front_middleware(auth: AuthSettings, guard: Guard | None) -> list[Middlewar
             )
         )
     origins = OriginPolicy(auth.allowed_origins or auth.cors_origins)
-    front.append(Middleware(AuthMiddleware, guard=guard, origins=origins))
+
+    def count(refused: RuvstreamError) -> None:
+        if state.node is not None:
+            state.node.metrics.rejected.labels(refused.code).inc()
+
+    front.append(Middleware(AuthMiddleware, guard=state.guard, origins=origins, on_refusal=count))
     return front
 
 
@@ -103,7 +110,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(AdmissionMiddleware, state=state),
-            *_front_middleware(settings.auth, state.guard),
+            *_front_middleware(state),
             Middleware(FastLane),
         ],
         lifespan=lifespan,

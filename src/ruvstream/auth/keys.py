@@ -84,6 +84,11 @@ class KeyEntry:
         if not isinstance(data, dict):
             raise KeyFileError(f"a key entry is an object, not {type(data).__name__}")
         key_id, hashed = data.get("id"), data.get("hash")
+        if "key" in data and hashed is None:
+            raise KeyFileError(
+                "this entry holds a plain key (the router's old --keys-file format); "
+                "issue keys with `ruvstream keys create`, which stores only their hashes"
+            )
         if not isinstance(key_id, str) or not isinstance(hashed, str):
             raise KeyFileError("every key entry has a string id and hash")
         if not hashed.startswith(_HASH) or len(hashed) != len(_HASH) + 64:

@@ -9,7 +9,7 @@ it (uvicorn does), else a close before accept. The principal rides on in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -52,10 +52,18 @@ class OriginPolicy:
 class AuthMiddleware:
     """Every HTTP request and WebSocket upgrade passes ``guard.check`` first."""
 
-    def __init__(self, app: ASGIApp, guard: Guard | None, origins: OriginPolicy) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        guard: Guard | None,
+        origins: OriginPolicy,
+        on_refusal: Callable[[RuvstreamError], None] | None = None,
+    ) -> None:
+        """``on_refusal`` sees every refused request (the node counts them by code)."""
         self.app = app
         self.guard = guard
         self.origins = origins
+        self.on_refusal = on_refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -67,6 +75,8 @@ class AuthMiddleware:
             if self.guard is not None:
                 scope[PRINCIPAL] = self.guard.check(scope)
         except RuvstreamError as exc:
+            if self.on_refusal is not None:
+                self.on_refusal(exc)
             await refuse(scope, receive, send, exc)
             return
         await self.app(scope, receive, send)

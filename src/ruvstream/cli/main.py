@@ -212,14 +212,18 @@ def _auth_settings(o: dict[str, object]) -> AuthSettings:
         value = o.get(name)
         return Path(str(value)) if value else None
 
+    def strings(name: str) -> tuple[str, ...]:
+        value = o.get(name)
+        return tuple(str(v) for v in value) if isinstance(value, tuple | list) else ()
+
     if bool(o.get("tls_cert")) != bool(o.get("tls_key")):
         raise click.UsageError("--tls-cert and --tls-key go together")
     return AuthSettings(
         api_keys=path("api_keys"),
         insecure=bool(o.get("insecure")),
         open_metrics=bool(o.get("open_metrics")),
-        allowed_origins=tuple(str(v) for v in o.get("allowed_origins") or ()),  # type: ignore[attr-defined]
-        cors_origins=tuple(str(v) for v in o.get("cors_origins") or ()),  # type: ignore[attr-defined]
+        allowed_origins=strings("allowed_origins"),
+        cors_origins=strings("cors_origins"),
         tls_cert=path("tls_cert"),
         tls_key=path("tls_key"),
     )

@@ -67,10 +67,12 @@ class AsyncClient:
         verify: bool = True,
     ) -> None:
         """``api_key`` goes out as ``Authorization: Bearer``; https:// certificates are
-        verified against the system's CAs plus ``ca_file`` (``verify=False``: not at all)."""
+        verified against the certifi bundle plus ``ca_file`` (``verify=False``: not at all)."""
         self.url = url.rstrip("/")
         self.api_key = api_key
-        self.ssl = client_ssl_context(verify, ca_file)
+        # Built only for TLS: loading the CA bundle costs milliseconds per client.
+        tls = self.url.startswith("https://")
+        self.ssl = client_ssl_context(verify, ca_file) if tls else None
         if api_key is not None:
             headers = {**(headers or {}), "Authorization": f"Bearer {api_key}"}
         self.timeouts = Timeouts.coerce(timeouts, Timeouts())
@@ -89,7 +91,7 @@ class AsyncClient:
             max_keepalive=max_keepalive,
             http2=http2,
             headers=headers,
-            verify=self.ssl,
+            verify=self.ssl or True,
         )
 
     async def __aenter__(self) -> AsyncClient:
@@ -328,6 +330,6 @@ class AsyncClient:
         ws_url = self.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         options.setdefault("cache", self.cache)
         options.setdefault("api_key", self.api_key)
-        if ws_url.startswith("wss://"):
+        if self.ssl is not None:
             options.setdefault("ssl", self.ssl)
         return AsyncSession(ws_url + "/v1/ws", **options)
