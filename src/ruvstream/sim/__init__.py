@@ -1,0 +1,37 @@
+"""ruvstream.sim: the global capacity simulator and cost model.
+
+- ``Scenario``/``SCENARIOS``: traffic shapes over the fifteen regions
+  (baseline, daily peak, World Cup, product launch, flash crowd, region
+  failure, cascade); ``Traffic``: streams, queries and messages per stream;
+- ``NodeProfile``/``DEFAULT_PROFILE``: a measured node (``ruvstream bench
+  profile``); ``Platform``/``PLATFORMS``: Cloud Run and a VM pool as data;
+- ``Simulator``/``simulate``/``SimConfig``/``SimResult``: a run of the
+  production scaling objects (``ruvstream.control.scaling``) on simulated
+  time against simulated traffic.
+
+The command line is ``ruvstream sim`` (``ruvstream.sim.cli:sim``).
+"""
+
+from ._engine import SimConfig, Simulator, simulate
+from ._node import DEFAULT_PROFILE, NodeProfile, capacity
+from ._platform import PLATFORMS, Platform
+from ._result import HOURS_PER_MONTH, SimResult
+from ._scenarios import SCENARIOS, Scenario
+from ._traffic import BURST_MODES, Traffic
+
+__all__ = [
+    "BURST_MODES",
+    "DEFAULT_PROFILE",
+    "HOURS_PER_MONTH",
+    "PLATFORMS",
+    "SCENARIOS",
+    "NodeProfile",
+    "Platform",
+    "Scenario",
+    "SimConfig",
+    "SimResult",
+    "Simulator",
+    "Traffic",
+    "capacity",
+    "simulate",
+]
