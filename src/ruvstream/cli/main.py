@@ -37,6 +37,7 @@ _SUBCOMMANDS = {
     "client": "ruvstream.client.cli:client",
     "control": "ruvstream.control.cli:control",
     "scale": "ruvstream.control.scaling.cli:scale",
+    "sim": "ruvstream.sim.cli:sim",
 }
 
 

@@ -45,11 +45,11 @@ from ._result import RunRecorder, SimResult
 from ._scenarios import Scenario, failover
 from ._traffic import Traffic, baseline_shares
 
-__all__ = ["SimConfig", "Simulator", "simulate"]
+__all__ = ["NO_BUDGET", "SimConfig", "Simulator", "simulate"]
 
 # Unbounded by default: the simulator asks what capacity is needed; a config can set
 # the original's $10,000/h to see the budget bind.
-_NO_BUDGET = BudgetConfig(hourly_dollars=1e15, daily_dollars=1e16, monthly_dollars=1e17)
+NO_BUDGET = BudgetConfig(hourly_dollars=1e15, daily_dollars=1e16, monthly_dollars=1e17)
 _START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: run time 0 is midnight UTC
 
 
@@ -62,7 +62,7 @@ class SimConfig:
     traffic: Traffic = field(default_factory=Traffic)
     platform: Platform = field(default_factory=lambda: PLATFORMS["cloud-run"])
     node: NodeProfile = DEFAULT_PROFILE
-    scaling: ScalingConfig = field(default_factory=lambda: ScalingConfig(budget=_NO_BUDGET))
+    scaling: ScalingConfig = field(default_factory=lambda: ScalingConfig(budget=NO_BUDGET))
     predictive: bool = True
     noise: float = 0.02
     slo_p99_ms: float = 50.0

@@ -1,0 +1,79 @@
+"""A run as Markdown: totals, regions, and the original design's claims beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._claims import claims
+
+__all__ = ["markdown"]
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    c = doc["config"]
+    t, p, node = c["traffic"], c["platform"], c["node"]
+    ttc = doc["time_to_capacity_seconds"]
+    lines = [
+        f"# Simulation: {doc['title']}",
+        "",
+        f"Scenario `{doc['scenario']}`, seed {doc['seed']}, {doc['duration_seconds'] / 3600:.2f} h "
+        f"in {doc['tick_seconds']:g} s ticks, platform `{p['name']}`; {_n(t['streams'])} streams "
+        f"at baseline, {t['queries_per_stream']:g} queries and {t['messages_per_stream']:g} "
+        f"messages per stream per second, bursts as {t['burst_as']}. Node profile: "
+        f"{node['qps_per_core']:,.0f} QPS per core at recall@10 {node['recall_at_10']:.3f}, "
+        f"{node['streams_per_gb']:,.0f} streams per GB (measured {node['measured_at']}); an "
+        f"instance serves {c['instance']['qps_per_instance']:,.0f} q/s, holds "
+        f"{c['instance']['streams_per_instance']:,.0f} streams and starts in "
+        f"{c['instance']['startup_seconds']:.0f} s.",
+        "",
+        "## Totals",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| offered ({doc['unit']}) | {_n(doc['offered'])} |",
+        f"| served | {_n(doc['served'])} |",
+        f"| shed | {_n(doc['shed'])} ({doc['shed_share']:.2%}) |",
+        f"| streams refused (stream-seconds) | {_n(doc['streams']['refused'])} |",
+        f"| SLO violation (region-minutes) | {doc['slo_violation_minutes']:,.1f} |",
+        "| time to capacity (longest stretch under capacity) | "
+        + ("never reached" if ttc is None else f"{ttc:,.0f} s")
+        + " |",
+        f"| peak instances (all regions) | {_n(doc['instances_peak_total'])} |",
+        f"| instance-hours | {_n(doc['instance_hours'])} |",
+        f"| cost of the run | ${_n(doc['cost_dollars'])} |",
+        f"| cost per hour | ${_n(doc['cost_per_hour'])} |",
+        f"| cost per month at this rate | ${_n(doc['cost_per_month'])} |",
+        "| cost per stream-month | "
+        + (
+            "n/a"
+            if doc["cost_per_stream_month"] is None
+            else f"${doc['cost_per_stream_month']:.4f}"
+        )
+        + " |",
+        f"| highest degradation level | {doc['max_degradation_level']} |",
+        "",
+        "## Regions",
+        "",
+        "| region | peak instances | wanted at peak | SLO violation (min) |",
+        "|---|---:|---:|---:|",
+    ]
+    for r, n in doc["instances_peak"].items():
+        lines.append(
+            f"| {r} | {_n(n)} | {_n(doc['instances_wanted_peak'][r])} | "
+            f"{doc['slo_violation_minutes_by_region'][r]:,.1f} |"
+        )
+    lines += [
+        "",
+        "## The original design's claims beside this run",
+        "",
+        "| claim | original | this run | holds |",
+        "|---|---|---|---|",
+    ]
+    for k in claims(doc):
+        verdict = "not tested" if k.holds is None else ("yes" if k.holds else "no")
+        lines.append(f"| {k.claim} ({k.source}) | {k.original} | {k.simulated} | {verdict} |")
+    return "\n".join(lines) + "\n"
