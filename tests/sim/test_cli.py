@@ -45,6 +45,7 @@ def test_sim_writes_json_and_markdown_with_the_promised_fields(tmp_path: Path) -
     text = md.read_text()
     assert "# Simulation:" in text and "| europe-west1 |" in text
     assert "500M streams on 5,000 instances" in text
+    assert "| baseline | $4,026,500 | $4,026,500 |" in text
     assert "peak" in result.output and "a month" in result.output
 
 

@@ -8,6 +8,16 @@ import ruvstream.sim as sim
 def test_the_exports_are_exactly_the_documented_names() -> None:
     assert set(sim.__all__) == {
         "BURST_MODES",
+        "BURST_README",
+        "COST_TABLES",
+        "TOTALS",
+        "Claim",
+        "CostItem",
+        "Inconsistency",
+        "claims",
+        "inconsistencies",
+        "per_stream_month",
+        "total",
         "DEFAULT_PROFILE",
         "HOURS_PER_MONTH",
         "PLATFORMS",

@@ -7,11 +7,25 @@
   profile``); ``Platform``/``PLATFORMS``: Cloud Run and a VM pool as data;
 - ``Simulator``/``simulate``/``SimConfig``/``SimResult``: a run of the
   production scaling objects (``ruvstream.control.scaling``) on simulated
-  time against simulated traffic.
+  time against simulated traffic;
+- ``COST_TABLES``/``TOTALS``/``total``/``inconsistencies``: the original
+  design's cost tables as data, a calculator and where they disagree;
+  ``claims``: its headline claims beside a run.
 
 The command line is ``ruvstream sim`` (``ruvstream.sim.cli:sim``).
 """
 
+from ._claims import Claim, claims
+from ._costmodel import (
+    BURST_README,
+    COST_TABLES,
+    TOTALS,
+    CostItem,
+    Inconsistency,
+    inconsistencies,
+    per_stream_month,
+    total,
+)
 from ._engine import SimConfig, Simulator, simulate
 from ._node import DEFAULT_PROFILE, NodeProfile, capacity
 from ._platform import PLATFORMS, Platform
@@ -21,10 +35,16 @@ from ._traffic import BURST_MODES, Traffic
 
 __all__ = [
     "BURST_MODES",
+    "BURST_README",
+    "COST_TABLES",
     "DEFAULT_PROFILE",
     "HOURS_PER_MONTH",
     "PLATFORMS",
     "SCENARIOS",
+    "TOTALS",
+    "Claim",
+    "CostItem",
+    "Inconsistency",
     "NodeProfile",
     "Platform",
     "Scenario",
@@ -33,5 +53,9 @@ __all__ = [
     "Simulator",
     "Traffic",
     "capacity",
+    "claims",
+    "inconsistencies",
+    "per_stream_month",
     "simulate",
+    "total",
 ]

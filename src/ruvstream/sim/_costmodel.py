@@ -18,7 +18,9 @@ __all__ = [
     "TOTALS",
     "CostItem",
     "Inconsistency",
+    "group_total",
     "inconsistencies",
+    "per_stream_month",
     "total",
 ]
 

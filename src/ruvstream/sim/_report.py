@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._claims import claims
+from ._costmodel import TOTALS, inconsistencies, total
 
 __all__ = ["markdown"]
 
@@ -76,4 +77,21 @@ def markdown(doc: dict[str, Any]) -> str:
     for k in claims(doc):
         verdict = "not tested" if k.holds is None else ("yes" if k.holds else "no")
         lines.append(f"| {k.claim} ({k.source}) | {k.original} | {k.simulated} | {verdict} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + original_costs()) + "\n"
+
+
+def original_costs() -> list[str]:
+    """The original's tables recomputed, and where its figures disagree."""
+    lines = [
+        "",
+        "## The original design's cost tables, recomputed",
+        "",
+        "| table | stated | sum of its items |",
+        "|---|---:|---:|",
+    ]
+    for name, stated in TOTALS.items():
+        lines.append(f"| {name} | ${_n(stated)} | ${_n(total(name))} |")
+    lines += ["", "| inconsistency | stated | its own inputs give | note |", "|---|---:|---:|---|"]
+    for i in inconsistencies():
+        lines.append(f"| {i.name} | {i.stated:,.4g} | {i.computed:,.4g} | {i.note} |")
+    return lines
