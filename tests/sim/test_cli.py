@@ -16,8 +16,8 @@ def _config(tmp_path: Path, **fields: object) -> Path:
     return path
 
 
-def test_sim_writes_json_and_markdown_with_the_promised_fields(tmp_path: Path) -> None:
-    out, md = tmp_path / "run.json", tmp_path / "run.md"
+def test_sim_writes_json_markdown_and_html_with_the_promised_fields(tmp_path: Path) -> None:
+    out, md, page = tmp_path / "run.json", tmp_path / "run.md", tmp_path / "run.html"
     result = CliRunner().invoke(
         main,
         [
@@ -33,6 +33,8 @@ def test_sim_writes_json_and_markdown_with_the_promised_fields(tmp_path: Path) -
             str(out),
             "--md",
             str(md),
+            "--html",
+            str(page),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -42,6 +44,7 @@ def test_sim_writes_json_and_markdown_with_the_promised_fields(tmp_path: Path) -
     assert doc["config"]["traffic"]["streams"] == 20e6  # the file's figure stays
     assert doc["served"] + doc["shed"] == doc["offered"]
     assert len(doc["instances_peak"]) == 15
+    assert 'id="chart-instances"' in page.read_text()
     text = md.read_text()
     assert "# Simulation:" in text and "| europe-west1 |" in text
     assert "500M streams on 5,000 instances" in text

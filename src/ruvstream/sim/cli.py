@@ -80,6 +80,12 @@ def _config(
 )
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Self-contained HTML report with interactive charts (needs plotly).",
+)
 def sim(
     scenario: str,
     seed: int,
@@ -93,6 +99,7 @@ def sim(
     predictive: bool | None,
     json_out: Path | None,
     md_out: Path | None,
+    html_out: Path | None,
 ) -> None:
     """Simulate SCENARIO over the fifteen regions with the production scaling policies."""
     cfg = _config(
@@ -113,6 +120,13 @@ def sim(
         json_out.write_text(result.to_json())
     if md_out:
         md_out.write_text(markdown(doc))
+    if html_out:
+        from ._html import html
+
+        try:
+            html_out.write_text(html(doc))
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
     ttc = doc["time_to_capacity_seconds"]
     click.echo(
         f"{scenario} seed {seed} on {cfg.platform.name}: peak {doc['instances_peak_total']:,} "
