@@ -84,3 +84,14 @@ def test_the_charts_render_in_chromium_without_errors_or_network(page: Path) -> 
     expected = {c[0]: (15 if c[4] else 1) for c in CHARTS}
     assert {d[0]: d[1] for d in drawn} == expected
     assert all(d[2] == expected[d[0]] for d in drawn)  # every trace has its SVG layer
+
+
+def test_a_sweep_page_has_a_chart_per_figure_and_nothing_remote() -> None:
+    from ruvstream.sim._html import SWEEP_CHARTS, sweep_html
+    from ruvstream.sim._sensitivity import sweep
+
+    doc = sweep(short("baseline", duration=300.0), 0, small(), "platform", ["cloud-run", "vm-pool"])
+    text = sweep_html(doc)
+    assert text.count("Plotly.newPlot(") == len(SWEEP_CHARTS)
+    assert all(f'id="{c[0]}"' in text for c in SWEEP_CHARTS)
+    assert not re.search(r"<script[^>]+src=", text)

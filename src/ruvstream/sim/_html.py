@@ -17,7 +17,14 @@ from typing import Any
 
 from ._claims import claims
 
-__all__ = ["CHARTS", "html"]
+__all__ = ["CHARTS", "SWEEP_CHARTS", "html", "sweep_html"]
+
+# Marks body[data-rendered=true] once every chart has drawn its SVG.
+_RENDERED = (
+    "<script>const done = setInterval(() => { const d = [...document.querySelectorAll("
+    "'.plotly-graph-div')]; if (d.length && d.every(e => e.querySelector('.main-svg'))) "
+    "{ clearInterval(done); document.body.dataset.rendered = 'true'; } }, 50);</script>"
+)
 
 # (div id, title, y-axis title, series key, per region)
 CHARTS: tuple[tuple[str, str, str, str, bool], ...] = (
@@ -117,9 +124,52 @@ def html(doc: dict[str, Any]) -> str:
             _table(claim_rows, ("claim", "original", "this run", "holds")),
             "</section>",
             *divs,
-            "<script>const done = setInterval(() => { const d = [...document.querySelectorAll("
-            "'.plotly-graph-div')]; if (d.length && d.every(e => e.querySelector('.main-svg'))) "
-            "{ clearInterval(done); document.body.dataset.rendered = 'true'; } }, 50);</script>",
+            _RENDERED,
+            "</body></html>",
+            "",
+        ]
+    )
+
+
+SWEEP_CHARTS: tuple[tuple[str, str, str], ...] = (
+    ("chart-sweep-cost", "Cost per month at the run's rate", "cost_per_month"),
+    ("chart-sweep-slo", "SLO violation (region-minutes)", "slo_violation_minutes"),
+    ("chart-sweep-instances", "Peak instances", "instances_peak_total"),
+)
+
+
+def sweep_html(doc: dict[str, Any]) -> str:
+    """A sensitivity sweep as a self-contained page: one chart per figure against the value."""
+    try:
+        import plotly.graph_objects as go
+        from plotly.offline import get_plotlyjs
+    except ImportError:
+        raise RuntimeError("the HTML report needs plotly: install the extra 'sim'") from None
+    x = [r["value"] for r in doc["rows"]]
+    divs = []
+    for div_id, title, key in SWEEP_CHARTS:
+        fig = go.Figure(
+            go.Scatter(x=x, y=[r[key] for r in doc["rows"]], mode="lines+markers", name=key)
+        )
+        fig.update_layout(
+            title=title, xaxis_title=doc["parameter"], height=380, xaxis_type="category"
+        )
+        divs.append(
+            fig.to_html(
+                include_plotlyjs=False,
+                full_html=False,
+                div_id=div_id,
+                config={"displaylogo": False, "responsive": True},
+            )
+        )
+    title = _html.escape(f"Sensitivity of {doc['scenario']} to {doc['parameter']}")
+    return "\n".join(
+        [
+            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{title}</title><script>{get_plotlyjs()}</script></head><body>",
+            f"<h1>{title}</h1>",
+            *divs,
+            _RENDERED,
             "</body></html>",
             "",
         ]

@@ -7,7 +7,7 @@ from typing import Any
 from ._claims import claims
 from ._costmodel import TOTALS, inconsistencies, total
 
-__all__ = ["markdown"]
+__all__ = ["markdown", "original_costs", "sweep_markdown"]
 
 
 def _n(x: float) -> str:
@@ -95,3 +95,26 @@ def original_costs() -> list[str]:
     for i in inconsistencies():
         lines.append(f"| {i.name} | {i.stated:,.4g} | {i.computed:,.4g} | {i.note} |")
     return lines
+
+
+def sweep_markdown(doc: dict[str, Any]) -> str:
+    """A sensitivity sweep as one table: each value's cost, capacity and SLO."""
+    lines = [
+        f"# Sensitivity of `{doc['scenario']}` (seed {doc['seed']}) to {doc['parameter']}",
+        "",
+        "| value | cost of the run | cost per month | per stream-month | instance-hours "
+        "| peak instances | SLO violation (region-min) | shed | time to capacity |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in doc["rows"]:
+        ttc = r["time_to_capacity_seconds"]
+        per_stream = r["cost_per_stream_month"]
+        lines.append(
+            f"| {r['value']} | ${_n(r['cost_dollars'])} | ${_n(r['cost_per_month'])} | "
+            + ("n/a" if per_stream is None else f"${per_stream:.4f}")
+            + f" | {_n(r['instance_hours'])} | {_n(r['instances_peak_total'])} | "
+            f"{r['slo_violation_minutes']:,.1f} | {r['shed_share']:.2%} | "
+            + ("never" if ttc is None else f"{ttc:,.0f} s")
+            + " |"
+        )
+    return "\n".join(lines) + "\n"

@@ -18,8 +18,10 @@ from ._config import SimConfigError, load_config, platform
 from ._engine import SimConfig, simulate
 from ._node import NodeProfile
 from ._platform import PLATFORMS
-from ._report import markdown
-from ._scenarios import SCENARIOS
+from ._report import markdown, sweep_markdown
+from ._result import SimResult
+from ._scenarios import SCENARIOS, Scenario
+from ._sensitivity import PARAMETERS, sweep
 from ._traffic import BURST_MODES
 
 __all__ = ["sim"]
@@ -78,6 +80,13 @@ def _config(
     default=None,
     help="Let the predictor pre-warm for calendar events (default on).",
 )
+@click.option(
+    "--sweep",
+    default=None,
+    metavar="PARAM=V1,V2,...",
+    help="Run once per value of PARAM (streams-per-node, queries-per-stream, "
+    "prewarm-lead, platform) and report cost and SLO against it.",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--md", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -100,6 +109,7 @@ def sim(
     json_out: Path | None,
     md_out: Path | None,
     html_out: Path | None,
+    sweep: str | None,
 ) -> None:
     """Simulate SCENARIO over the fifteen regions with the production scaling policies."""
     cfg = _config(
@@ -114,6 +124,9 @@ def sim(
         },
         predictive,
     )
+    if sweep:
+        _sweep(SCENARIOS[scenario], seed, cfg, sweep, json_out, md_out, html_out)
+        return
     result = simulate(SCENARIOS[scenario], seed, cfg)
     doc = result.doc
     if json_out:
@@ -121,12 +134,7 @@ def sim(
     if md_out:
         md_out.write_text(markdown(doc))
     if html_out:
-        from ._html import html
-
-        try:
-            html_out.write_text(html(doc))
-        except RuntimeError as exc:
-            raise click.ClickException(str(exc)) from None
+        _write_html(html_out, "html", doc)
     ttc = doc["time_to_capacity_seconds"]
     click.echo(
         f"{scenario} seed {seed} on {cfg.platform.name}: peak {doc['instances_peak_total']:,} "
@@ -136,3 +144,40 @@ def sim(
         + f", ${doc['cost_dollars']:,.0f} for the run, ${doc['cost_per_month']:,.0f} a month "
         "at its rate"
     )
+
+
+def _write_html(path: Path, kind: str, doc: dict[str, Any]) -> None:
+    from . import _html
+
+    try:
+        path.write_text(getattr(_html, kind)(doc))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _sweep(
+    scenario: Scenario,
+    seed: int,
+    cfg: SimConfig,
+    spec: str,
+    json_out: Path | None,
+    md_out: Path | None,
+    html_out: Path | None,
+) -> None:
+    parameter, _, values = spec.partition("=")
+    if parameter not in PARAMETERS or not values:
+        raise click.UsageError(
+            f"--sweep: expected PARAM=V1,V2,... with PARAM one of {', '.join(PARAMETERS)}"
+        )
+    try:
+        doc = sweep(scenario, seed, cfg, parameter, values.split(","))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    text = sweep_markdown(doc)
+    if json_out:
+        json_out.write_text(SimResult(doc).to_json())
+    if md_out:
+        md_out.write_text(text)
+    if html_out:
+        _write_html(html_out, "sweep_html", doc)
+    click.echo(text, nl=False)
