@@ -18,6 +18,8 @@ def test_every_tick_conserves_requests_in_every_region_and_some_are_shed() -> No
     assert any(k.shed > 0 for k in sim.recorder.ticks)  # the burst outruns start-up
     doc = result.doc
     assert doc["served"] + doc["shed"] == doc["offered"] > 0
+    shedding = {k.region for k in sim.recorder.ticks if k.shed > 0}
+    assert all(doc["slo_violation_minutes_by_region"][r] > 0 for r in shedding)
     streams = doc["streams"]
     assert (
         abs(streams["held"] + streams["refused"] - streams["offered"]) < 1e-6 * streams["offered"]
