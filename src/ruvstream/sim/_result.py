@@ -120,9 +120,15 @@ class RunRecorder:
         capacity = k.running * self.scaling.node.qps_per_instance * tick
         load = k.served / capacity if capacity else (1.0 if k.offered else 0.0)
         slow = self.config.node.p99_ms(load) > self.config.slo_p99_ms
+        if is_down:
+            s.run_seconds = 0.0
+            return
         # A request refused by the degradation plan is refused all the same.
-        if (k.slo_violated or k.shed > 0 or slow) and not is_down:
+        if k.slo_violated or k.shed > 0 or slow:
             s.violation_seconds += tick
+        # Under capacity: ready instances could not take what was offered (the plan's
+        # deliberate shedding aside); the longest such stretch is the time to capacity.
+        if k.slo_violated:
             s.run_seconds += tick
             s.longest_violation_seconds = max(s.longest_violation_seconds, s.run_seconds)
         else:
