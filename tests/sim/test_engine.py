@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from ruvstream.geo import region_names
 from ruvstream.sim import SCENARIOS, Simulator, simulate
@@ -70,3 +74,32 @@ def test_every_scenario_runs_a_short_while() -> None:
     for name in SCENARIOS:
         doc = simulate(short(name, duration=120.0, event_start=30.0), 0, small()).doc
         assert doc["served"] + doc["shed"] == doc["offered"] > 0, name
+
+
+def test_two_processes_with_different_hash_seeds_write_the_same_bytes(tmp_path: Path) -> None:
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"tick_seconds": 30, "traffic": {"streams": 20e6}}))
+    outs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"run-{hash_seed}.json"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ruvstream",
+                "sim",
+                "flash-crowd",
+                "--seed",
+                "5",
+                "--config",
+                str(config),
+                "--json",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
