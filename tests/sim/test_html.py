@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ruvstream.sim import simulate
-from ruvstream.sim._html import CHARTS, html
+from ruvstream.sim._html import CHARTS, REGION_CHARTS, html
 
 from .conftest import short, small
 
@@ -43,9 +43,9 @@ def test_the_page_carries_plotly_inline_and_loads_nothing_from_anywhere(page: Pa
 
 def test_every_chart_is_there_with_a_trace_per_region(page: Path) -> None:
     text = page.read_text()
-    for div_id, *_ in CHARTS:
+    for div_id, *_ in (*CHARTS, *REGION_CHARTS):
         assert f'id="{div_id}"' in text, div_id
-    assert text.count("Plotly.newPlot(") == len(CHARTS)
+    assert text.count("Plotly.newPlot(") == len(CHARTS) + len(REGION_CHARTS)
     per_region = sum(1 for c in CHARTS if c[4])
     assert text.count('"name":"europe-west1"') == per_region
     assert "500M streams on 5,000 instances" in text
@@ -76,12 +76,13 @@ def test_the_charts_render_in_chromium_without_errors_or_network(page: Path) -> 
             drawn = tab.eval_on_selector_all(
                 ".plotly-graph-div",
                 "ds => ds.map(d => [d.id, d.data.length, "
-                "d.querySelectorAll('.scatterlayer .trace').length])",
+                "d.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length])",
             )
         finally:
             browser.close()
     assert problems == []
     expected = {c[0]: (15 if c[4] else 1) for c in CHARTS}
+    expected.update({c[0]: len(c[3]) for c in REGION_CHARTS})
     assert {d[0]: d[1] for d in drawn} == expected
     assert all(d[2] == expected[d[0]] for d in drawn)  # every trace has its SVG layer
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._claims import claims
 
-__all__ = ["CHARTS", "SWEEP_CHARTS", "html", "sweep_html"]
+__all__ = ["CHARTS", "REGION_CHARTS", "SWEEP_CHARTS", "html", "sweep_html"]
 
 # Marks body[data-rendered=true] once every chart has drawn its SVG.
 _RENDERED = (
@@ -34,6 +34,44 @@ CHARTS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("chart-cost", "Cost rate, all regions", "dollars per hour", "cost_per_hour", False),
     ("chart-level", "Degradation level (0 none .. 3 critical)", "level", "level", False),
 )
+
+
+# (div id, title, y-axis title, the per-region figures drawn side by side as bars)
+REGION_CHARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "chart-region-instances",
+        "Peak instances and instances wanted, by region",
+        "instances",
+        ("instances_peak", "instances_wanted_peak"),
+    ),
+    (
+        "chart-region-slo",
+        "SLO violation by region",
+        "minutes",
+        ("slo_violation_minutes_by_region",),
+    ),
+)
+
+
+def _region_divs(doc: dict[str, Any]) -> list[str]:
+    import plotly.graph_objects as go
+
+    divs = []
+    for div_id, title, y_title, keys in REGION_CHARTS:
+        fig = go.Figure([go.Bar(x=list(doc[k]), y=list(doc[k].values()), name=k) for k in keys])
+        fig.update_layout(title=title, yaxis_title=y_title, barmode="group", height=420)
+        divs.append(_div(fig, div_id))
+    return divs
+
+
+def _div(fig: Any, div_id: str) -> str:
+    html: str = fig.to_html(
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
+    return html
 
 
 def _figure_divs(doc: dict[str, Any]) -> list[str]:
@@ -91,7 +129,7 @@ def _totals(doc: dict[str, Any]) -> list[tuple[str, ...]]:
 
 
 def html(doc: dict[str, Any]) -> str:
-    divs = _figure_divs(doc)  # first: it names the extra when plotly is missing
+    divs = _figure_divs(doc) + _region_divs(doc)  # first: names the extra if plotly is missing
     from plotly.offline import get_plotlyjs
 
     claim_rows = [
