@@ -27,6 +27,7 @@ from ruvstream.bench.deployment import RegionalDeployment
 from ruvstream.bench.loadgen import LoadResult
 from ruvstream.bench.node_vs_raw import node_benchmark
 from ruvstream.bench.peers_cli import peers
+from ruvstream.bench.profile import profile
 from ruvstream.bench.replication_lag import replication_benchmark
 from ruvstream.bench.router_overhead import router_benchmark
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
@@ -310,3 +311,4 @@ bench.add_command(node_benchmark)
 bench.add_command(router_benchmark)
 bench.add_command(replication_benchmark)
 bench.add_command(scaling_command)
+bench.add_command(profile)

@@ -41,6 +41,7 @@ _SUBCOMMANDS = {
     "scale": "ruvstream.control.scaling.cli:scale",
     "wal": "ruvstream.cli.wal:wal",
     "keys": "ruvstream.cli.keys:keys",
+    "sim": "ruvstream.sim.cli:sim",
 }
 
 

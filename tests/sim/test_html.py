@@ -1,0 +1,98 @@
+"""The HTML report: self-contained (plotly.js inline, no network), its charts present,
+and drawn by real headless Chromium when the machine has Debian's chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ruvstream.sim import simulate
+from ruvstream.sim._html import CHARTS, REGION_CHARTS, html
+
+from .conftest import short, small
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    doc = simulate(short("region-failure", duration=900.0), 2, small()).doc
+    path = tmp_path_factory.mktemp("html") / "report.html"
+    path.write_text(html(doc))
+    return path
+
+
+def test_the_page_carries_plotly_inline_and_loads_nothing_from_anywhere(page: Path) -> None:
+    text = page.read_text()
+    assert len(text) > 1_000_000  # plotly.js itself is inside
+    assert "plotly.js v" in text or "Plotly" in text
+    assert not re.search(r"<script[^>]+src=", text)
+    assert not re.search(r"<link[^>]+href=\"https?:", text)
+
+
+def test_every_chart_is_there_with_a_trace_per_region(page: Path) -> None:
+    text = page.read_text()
+    for div_id, *_ in (*CHARTS, *REGION_CHARTS):
+        assert f'id="{div_id}"' in text, div_id
+    assert text.count("Plotly.newPlot(") == len(CHARTS) + len(REGION_CHARTS)
+    per_region = sum(1 for c in CHARTS if c[4])
+    assert text.count('"name":"europe-west1"') == per_region
+    assert "500M streams on 5,000 instances" in text
+
+
+@pytest.mark.browser
+def test_the_charts_render_in_chromium_without_errors_or_network(page: Path) -> None:
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page()
+            problems: list[str] = []
+            tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            tab.on("pageerror", lambda e: problems.append(str(e)))
+            tab.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith(("file:", "data:", "blob:"))
+                    else problems.append(f"network request {r.url}")
+                ),
+            )
+            tab.goto(page.as_uri())
+            tab.wait_for_selector("body[data-rendered='true']", timeout=60_000)
+            drawn = tab.eval_on_selector_all(
+                ".plotly-graph-div",
+                "ds => ds.map(d => [d.id, d.data.length, "
+                "d.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length])",
+            )
+        finally:
+            browser.close()
+    assert problems == []
+    expected = {c[0]: (15 if c[4] else 1) for c in CHARTS}
+    expected.update({c[0]: len(c[3]) for c in REGION_CHARTS})
+    assert {d[0]: d[1] for d in drawn} == expected
+    assert all(d[2] == expected[d[0]] for d in drawn)  # every trace has its SVG layer
+
+
+def test_a_sweep_page_has_a_chart_per_figure_and_nothing_remote() -> None:
+    from ruvstream.sim._html import SWEEP_CHARTS, sweep_html
+    from ruvstream.sim._sensitivity import sweep
+
+    doc = sweep(short("baseline", duration=300.0), 0, small(), "platform", ["cloud-run", "vm-pool"])
+    text = sweep_html(doc)
+    assert text.count("Plotly.newPlot(") == len(SWEEP_CHARTS)
+    assert all(f'id="{c[0]}"' in text for c in SWEEP_CHARTS)
+    assert not re.search(r"<script[^>]+src=", text)
