@@ -2,7 +2,8 @@
 
 Pure ASGI rather than a routing framework so no middleware can buffer a
 stream. ``/health``, ``/ready`` and ``/metrics`` answer for the router itself
-(not proxied); every other HTTP path and every WebSocket goes through
+(not proxied), ``/admin/`` routes go to ``serve_admin`` (the degradation
+plan the control plane sends); every other HTTP path and every WebSocket goes through
 admission and then to a node. The router, the pooled client and the prober
 live in the lifespan and are closed in reverse order.
 """
@@ -20,6 +21,7 @@ from ruvstream.error_map import close_code
 from ruvstream.errors import RuvstreamError
 
 from .config import RouterSettings
+from .degradation import ADMIN_PREFIX, Degradation, serve_admin
 from .http_proxy import forward_http
 from .prober import Prober
 from .responses import send_error
@@ -36,6 +38,7 @@ class RouterApp:
         self.router: Router | None = None
         self.prober: Prober | None = None
         self.follower: Any = None
+        self.degradation: Degradation | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -46,10 +49,16 @@ class RouterApp:
         if scope["type"] == "http" and scope["path"] in ("/health", "/ready", "/metrics"):
             await self._ops(router, scope["path"], send)
             return
+        if scope["type"] == "http" and scope["path"].startswith(ADMIN_PREFIX):
+            assert self.degradation is not None
+            await serve_admin(self.degradation, scope, receive, send)
+            return
         client = scope.get("client")
         headers = Headers(scope=scope)
         try:
             caller = router.identify(headers, client[0] if client else None)
+            if self.degradation is not None:
+                self.degradation.check(caller.tier)
             await router.admit(caller)
         except RuvstreamError as exc:
             if scope["type"] == "websocket":
@@ -71,6 +80,9 @@ class RouterApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.router = Router(self.settings)
+                self.degradation = Degradation(
+                    self.router.admission, self.router.metrics.registry, self.router.clock
+                )
                 self.prober = Prober(self.router)
                 await self.prober.probe_all()
                 self.prober.start()
