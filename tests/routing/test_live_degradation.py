@@ -69,6 +69,7 @@ async def test_major_sheds_free_and_serves_standard_and_none_recovers(
         assert state["effective"]["free"]["shed"] == 10
         metrics = (await client.get(process.url + "/metrics")).text
         assert "ruvstream_router_degradation_level 2.0" in metrics
+        assert 'ruvstream_router_rejected_total{reason="degraded",tier="free"} 10.0' in metrics
 
         await port.apply(plan(DegradationLevel.NONE, 2))
         free = await statuses(client, process.url, keys["free"], 20)

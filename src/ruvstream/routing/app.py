@@ -81,7 +81,7 @@ class RouterApp:
             if message["type"] == "lifespan.startup":
                 self.router = Router(self.settings)
                 self.degradation = Degradation(
-                    self.router.admission, self.router.metrics.registry, self.router.clock
+                    self.router.admission, self.router.metrics, self.router.clock
                 )
                 self.prober = Prober(self.router)
                 await self.prober.probe_all()

@@ -33,7 +33,7 @@ import math
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import Gauge
 from starlette.types import Receive, Scope, Send
 
 from ruvstream.control.fence import Fence, StaleTokenError
@@ -48,6 +48,7 @@ from ruvstream.errors import (
     UnavailableError,
 )
 
+from .metrics import RouterMetrics
 from .responses import send_error
 from .tiers import Admission, Tier, TierPolicy
 
@@ -61,10 +62,15 @@ SHED_RETRY_AFTER = 2.0
 
 
 class Degradation:
-    """The plan in force and its effects on ``admission``; the level gauge on ``registry``."""
+    """The plan in force and its effects on ``admission``; its gauge on the router's metrics.
 
-    def __init__(self, admission: Admission, registry: CollectorRegistry, clock: Clock) -> None:
+    A request the plan sheds counts in ``ruvstream_router_rejected_total`` with
+    reason ``degraded``.
+    """
+
+    def __init__(self, admission: Admission, metrics: RouterMetrics, clock: Clock) -> None:
         self.admission = admission
+        self.metrics = metrics
         self.clock = clock
         self.base: dict[Tier, TierPolicy] = dict(admission.ring.policies)
         self.plan: DegradationPlan | None = None
@@ -75,7 +81,7 @@ class Degradation:
         self.gauge = Gauge(
             "ruvstream_router_degradation_level",
             "Degradation level in force: 0 none, 1 minor, 2 major, 3 critical",
-            registry=registry,
+            registry=metrics.registry,
         )
 
     @property
@@ -138,6 +144,7 @@ class Degradation:
             return
         self._credit[tier] -= 1.0
         self.shed_counts[tier] += 1
+        self.metrics.rejected.labels("degraded", tier.label).inc()
         raise UnavailableError(
             f"degraded ({plan.level.label}): part of {tier.label} traffic is shed",
             retry_after=SHED_RETRY_AFTER,
