@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -24,6 +26,14 @@ from .processes import ControlProcess
 pytestmark = pytest.mark.nats
 
 CONFIG = {"tick_seconds": 0.3, "node": {"qps_per_instance": 10}}
+DASHBOARD = Path(__file__).parents[2] / "deploy" / "monitoring" / "grafana-dashboard.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 async def stored(backend: NatsBackend, names: ControlNames) -> list[dict[str, object]]:
@@ -47,7 +57,11 @@ async def test_the_leader_acts_records_and_restores(
     await asyncio.to_thread(node.start)
     router = RouterProcess(tmp_path / "router", [("r1", node.url, "n1")], "r1")
     await asyncio.to_thread(router.start)
-    first = member(tmp_path, names, "scaler-a", "--router-url", router.url)
+    metrics_port = free_port()
+    first = member(
+        tmp_path, names, "scaler-a", "--router-url", router.url,
+        "--metrics-port", str(metrics_port),
+    )  # fmt: skip
     first.start()
     try:
         async with httpx.AsyncClient(timeout=10) as client:
@@ -68,6 +82,13 @@ async def test_the_leader_acts_records_and_restores(
         assert {d["region"] for d in decisions} == {"r1"}
         assert decisions[0]["desired"] == 1 and decisions[0]["reason"] == "min-instances"
         assert not any(d["dry_run"] for d in decisions)
+
+        # Every scaling metric the dashboards name is on the member's metrics port.
+        async with httpx.AsyncClient(timeout=10) as client:
+            scraped = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        wanted = set(re.findall(r"ruvstream_scaling_[a-z_]+", DASHBOARD.read_text()))
+        assert wanted and all(re.search(rf"^{name}\b", scraped, re.M) for name in wanted)
+        assert 'ruvstream_scaling_decisions_total{reason="min-instances"}' in scraped
 
         runner = CliRunner()
         args = ["--nats-url", NATS_URL, "--namespace", names.namespace]
