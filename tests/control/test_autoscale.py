@@ -10,6 +10,7 @@ from ruvstream.control.autoscale_cli import limit_regions
 from ruvstream.control.figures import Figures
 from ruvstream.control.membership import NodeState
 from ruvstream.control.scaling import (
+    DegradationLevel,
     MemoryDegradationPort,
     NodeCapacity,
     ScalingConfig,
@@ -55,7 +56,13 @@ def test_region_samples_read_serving_nodes_and_bill_the_starting_ones() -> None:
 
 
 class Rig:
-    def __init__(self, *, dry_run: bool = False, bucket: MemoryStore | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        dry_run: bool = False,
+        bucket: MemoryStore | None = None,
+        budget: dict[str, float] | None = None,
+    ) -> None:
         self.clock = ManualClock()
         self.registry = registry(self.clock)
         self.actuator = MemoryActuator()
@@ -64,7 +71,8 @@ class Rig:
         )
         self.bucket = bucket or MemoryStore("scaling")
         self.port = MemoryDegradationPort()
-        cfg = limit_regions(ScalingConfig.from_json(FAST), BOUNDS)
+        cfg = limit_regions(ScalingConfig.from_json({**FAST, "budget": budget or {}}), BOUNDS)
+        self.deferred: list[bool] = []
         self.loop = ScalingLoop(
             lambda: build_orchestrator(cfg, None),
             cfg.node,
@@ -73,6 +81,7 @@ class Rig:
             ScalingStore(self.bucket),
             port=self.port,
             dry_run=dry_run,
+            defer=self.deferred.append,
             clock=self.clock,
         )
 
@@ -101,6 +110,9 @@ async def test_a_burst_scales_out_and_the_decisions_are_stored() -> None:
     assert changed[0]["desired"] > changed[0]["previous"]
     assert rig.port.current is not None and rig.port.current.fencing_token == 1
     assert await rig.bucket.get("scaling/reactive") is not None
+    # Light load: background work runs; wanting 15 nodes of a region capped at 4 is quota
+    # pressure, which degrades service and defers it.
+    assert rig.deferred[0] is False and rig.deferred[-1] is True
 
 
 async def test_a_new_term_restores_the_saved_state_and_a_new_leader_too() -> None:
@@ -134,3 +146,12 @@ async def test_the_swarm_capacity_turns_a_stale_token_into_the_orchestrators_err
     with pytest.raises(StaleFencingTokenError) as stale:
         await capacity.set_desired("r1", 3, 7)
     assert stale.value.highest == 8
+
+
+async def test_a_plan_that_defers_background_work_holds_the_coordinator() -> None:
+    rig = Rig(budget={"hourly_dollars": 0.01})  # one node already costs more than that
+    for _ in range(3):
+        await rig.round(30.0)
+    assert rig.port.current is not None and rig.port.current.level >= DegradationLevel.MINOR
+    assert rig.deferred and all(rig.deferred)
+    assert (await rig.swarm.desired("r1")).count < 4  # type: ignore[union-attr]

@@ -12,7 +12,8 @@ Every round under the leader's token (``ControlMember`` runs it each
    (``SwarmCapacity`` over ``SwarmManager.set_desired``) and the degradation
    plan to the router's port; the orchestrator's state and the decisions go
    to the scaling bucket (``ScalingStore``), so a new leader carries on, and
-   ``ruvstream control decisions`` reads them.
+   ``ruvstream control decisions`` reads them; a plan that defers background
+   work holds the coordinator's snapshots and compactions (``defer``).
 
 A new term (another fencing token) rebuilds the orchestrator and restores
 the saved state, so a member that lost and regained leadership never acts on
@@ -139,6 +140,7 @@ class ScalingLoop:
         port: DegradationPort | None = None,
         dry_run: bool = False,
         report: Callable[[TickPlan], None] | None = None,
+        defer: Callable[[bool], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.build = build
@@ -150,6 +152,7 @@ class ScalingLoop:
         self.port = port
         self.dry_run = dry_run
         self.report = report
+        self.defer = defer
         self.clock = clock or SystemClock()
         self.orchestrator: Orchestrator | None = None
         self.restored = False
@@ -166,6 +169,8 @@ class ScalingLoop:
         if not self.dry_run:
             await orchestrator.act(plan, self.capacity, self.port)
             await self.store.save_state(orchestrator.export_state())
+            if self.defer is not None:
+                self.defer(plan.degradation.actions.defer_background)
         await self.store.append_decisions(plan.decisions)
         if self.report is not None:
             self.report(plan)

@@ -109,6 +109,7 @@ class ControlMember:
                 port=spec.port,
                 dry_run=spec.dry_run,
                 report=spec.report,
+                defer=self.coordinator.defer_background,
                 clock=self.clock,
             )
 
