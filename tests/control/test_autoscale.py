@@ -155,3 +155,17 @@ async def test_a_plan_that_defers_background_work_holds_the_coordinator() -> Non
     assert rig.port.current is not None and rig.port.current.level >= DegradationLevel.MINOR
     assert rig.deferred and all(rig.deferred)
     assert (await rig.swarm.desired("r1")).count < 4  # type: ignore[union-attr]
+
+
+async def test_the_plan_in_force_is_sent_again_so_a_restarted_router_learns_it() -> None:
+    rig = Rig()
+    rig.loop.resend_every = 5.0
+    await rig.round(1.0)
+    assert len(rig.port.received) == 1  # the first round sends the level
+    for _ in range(3):
+        await rig.round(1.0)
+    assert len(rig.port.received) == 1  # unchanged level, within resend_every
+    for _ in range(3):
+        await rig.round(1.0)
+    assert len(rig.port.received) == 2  # 6 s on: sent again, the same plan
+    assert rig.port.received[0].sequence == rig.port.received[1].sequence

@@ -15,6 +15,11 @@ Every round under the leader's token (``ControlMember`` runs it each
    ``ruvstream control decisions`` reads them; a plan that defers background
    work holds the coordinator's snapshots and compactions (``defer``).
 
+The orchestrator sends a plan when the level changes; the loop sends the plan
+in force again every ``resend_every`` seconds as well, so a router that
+restarted (and forgot it) or one that missed a send is put right within that
+time (the router takes an equal (token, sequence) again as a no-op).
+
 A new term (another fencing token) rebuilds the orchestrator and restores
 the saved state, so a member that lost and regained leadership never acts on
 what it decided in its old term; with nothing saved it starts conservative.
@@ -141,6 +146,7 @@ class ScalingLoop:
         dry_run: bool = False,
         report: Callable[[TickPlan], None] | None = None,
         defer: Callable[[bool], None] | None = None,
+        resend_every: float = 30.0,
         clock: Clock | None = None,
     ) -> None:
         self.build = build
@@ -153,6 +159,8 @@ class ScalingLoop:
         self.dry_run = dry_run
         self.report = report
         self.defer = defer
+        self.resend_every = resend_every
+        self._sent_at: float | None = None
         self.clock = clock or SystemClock()
         self.orchestrator: Orchestrator | None = None
         self.restored = False
@@ -168,6 +176,7 @@ class ScalingLoop:
         plan = orchestrator.decide(token, dry_run=self.dry_run)
         if not self.dry_run:
             await orchestrator.act(plan, self.capacity, self.port)
+            await self._resend(plan)
             await self.store.save_state(orchestrator.export_state())
             if self.defer is not None:
                 self.defer(plan.degradation.actions.defer_background)
@@ -175,6 +184,16 @@ class ScalingLoop:
         if self.report is not None:
             self.report(plan)
         return plan
+
+    async def _resend(self, plan: TickPlan) -> None:
+        if self.port is None:
+            return
+        now = self.clock.monotonic()
+        if plan.send_degradation:
+            self._sent_at = now  # act just sent it
+        elif self._sent_at is None or now - self._sent_at >= self.resend_every:
+            await self.port.apply(plan.degradation)
+            self._sent_at = now
 
     async def _for_term(self, token: int) -> Orchestrator:
         if self.orchestrator is None or token != self._term:
