@@ -3,16 +3,21 @@ degradation out, state and decisions in the scaling bucket, a new term restored.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from ruvstream.control.autoscale import ScalingLoop, SwarmCapacity, region_samples
-from ruvstream.control.autoscale_cli import limit_regions
+from ruvstream.control.autoscale_cli import autoscale_spec, limit_regions
 from ruvstream.control.figures import Figures
 from ruvstream.control.membership import NodeState
 from ruvstream.control.scaling import (
     DegradationLevel,
     MemoryDegradationPort,
     NodeCapacity,
+    Orchestrator,
     ScalingConfig,
     StaleFencingTokenError,
     build_orchestrator,
@@ -62,6 +67,7 @@ class Rig:
         dry_run: bool = False,
         bucket: MemoryStore | None = None,
         budget: dict[str, float] | None = None,
+        build: Callable[[], Orchestrator] | None = None,
     ) -> None:
         self.clock = ManualClock()
         self.registry = registry(self.clock)
@@ -74,7 +80,7 @@ class Rig:
         cfg = limit_regions(ScalingConfig.from_json({**FAST, "budget": budget or {}}), BOUNDS)
         self.deferred: list[bool] = []
         self.loop = ScalingLoop(
-            lambda: build_orchestrator(cfg, None),
+            build or (lambda: build_orchestrator(cfg, None)),
             cfg.node,
             self.registry,
             self.swarm,
@@ -169,3 +175,32 @@ async def test_the_plan_in_force_is_sent_again_so_a_restarted_router_learns_it()
         await rig.round(1.0)
     assert len(rig.port.received) == 2  # 6 s on: sent again, the same plan
     assert rig.port.received[0].sequence == rig.port.received[1].sequence
+
+
+async def test_a_calendar_event_is_prewarmed_for_before_its_load_arrives(tmp_path: Path) -> None:
+    start = ManualClock().now() + 120  # the rig's clock starts where a new ManualClock does
+    calendar = {
+        "patterns": {"launch": {"multiplier": 10, "duration_seconds": 600,
+                                "peak_offset_seconds": 0, "regions": ["r1"],
+                                "arrival_seconds": 0}},
+        "events": [{"id": "go", "name": "Launch", "type": "launch", "start": start}],
+    }  # fmt: skip
+    (tmp_path / "events.json").write_text(json.dumps(calendar))
+    config = {**FAST, "node": {"qps_per_instance": 10, "startup_seconds": 20}}
+    (tmp_path / "scaling.json").write_text(json.dumps(config))
+    options = {
+        "scaling_config": tmp_path / "scaling.json", "calendar": tmp_path / "events.json",
+        "metrics_port": None, "router_url": None, "router_api_key": None, "dry_run": False,
+    }  # fmt: skip
+    spec, port = autoscale_spec(options, BOUNDS)
+    assert port is None and spec.every == 1
+    rig = Rig(build=spec.build)
+    for _ in range(150):  # 1 q/s on one node: the reactive scaler alone wants one
+        await rig.round(1.0)
+        if rig.clock.now() >= start:
+            break
+    stored = await ScalingStore(rig.bucket).decisions()
+    early = [d for d in stored if d["reason"] == "predicted" and d["t"] < start]
+    assert early and early[0]["event_id"] == "go" and early[0]["reactive"] == 1
+    lead = 20 + 60  # the start-up plus the pre-warm margin
+    assert early[0]["desired"] > 1 and start - lead - 1 <= early[0]["t"] <= start - lead + 1
