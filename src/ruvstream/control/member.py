@@ -4,7 +4,7 @@ Every member runs the election; the one holding the lease runs the
 coordinator's task loop (every ``tick``) and, when given regions and an
 actuator, the swarm manager (every ``swarm_every``) and, with an
 ``AutoscaleSpec``, the scaling loop (``autoscale``) that sets the swarm's
-desired counts and the router's degradation level. Both loops read the
+desired counts and the router's degradation level. Each loop reads the
 term at each round and pass its fencing token to everything they do, and
 stop acting the moment the term is no longer trusted. On a clean shutdown
 the member resigns, so a successor takes over at once.
