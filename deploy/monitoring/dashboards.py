@@ -238,6 +238,44 @@ PANELS: tuple[Panel, ...] = (
         "short",
         "Router",
     ),
+    # The leader's scaling loop (`ruvstream control --autoscale --metrics-port`) beside the
+    # router's view of what it caused.
+    Panel(
+        "Capacity: desired, predicted, reactive and serving nodes",
+        (
+            ("sum by (region) (ruvstream_scaling_desired_instances)", "{{region}} desired"),
+            ("sum by (region) (ruvstream_scaling_predicted_instances)", "{{region}} predicted"),
+            ("sum by (region) (ruvstream_scaling_reactive_instances)", "{{region}} reactive"),
+            ("sum by (region) (ruvstream_router_node_up_ratio)", "{{region}} serving"),
+        ),
+        "short",
+        "Scaling",
+    ),
+    Panel(
+        "Latency while scaling: router upstream p99",
+        ((_p(0.99, "ruvstream_router_upstream_seconds"), "p99"),),
+        "s",
+        "Scaling",
+    ),
+    Panel(
+        "Shed by degradation and pressure, and the level in force",
+        (
+            (
+                'sum by (tier) (rate(ruvstream_router_rejected_total{reason=~"degraded|shed"}[1m]'
+                "))",
+                "{{tier}} shed",
+            ),
+            ("max(ruvstream_router_degradation_level)", "level (0 none .. 3 critical)"),
+        ),
+        "short",
+        "Scaling",
+    ),
+    Panel(
+        "Scaling decisions by reason",
+        (("sum by (reason) (rate(ruvstream_scaling_decisions_total[5m]))", "{{reason}}"),),
+        "ops",
+        "Scaling",
+    ),
 )
 
 _CLOUD_UNITS = {"s": "s", "reqps": "1/s", "ops": "1/s", "percentunit": "1", "short": "1"}

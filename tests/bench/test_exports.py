@@ -25,4 +25,5 @@ def test_bench_group_has_the_documented_commands() -> None:
         "replication",
         "scaling",
         "profile",
+        "startup",
     }

@@ -27,6 +27,18 @@ def test_regions_parse_as_min_max_or_a_fixed_count() -> None:
             parse_region(bad)
 
 
+def test_autoscale_needs_regions_and_an_actuator_and_is_the_only_scaler() -> None:
+    runner = CliRunner()
+    both = runner.invoke(
+        main,
+        ["control", "--autoscale", "--scale-up", "10", "--region", "r1=1:2", "--actuator",
+         "memory"],
+    )  # fmt: skip
+    assert both.exit_code == 2 and "choose one" in both.output
+    bare = runner.invoke(main, ["control", "--autoscale"])
+    assert bare.exit_code == 2 and "--region and an --actuator" in bare.output
+
+
 def test_the_router_needs_nodes_or_a_registry() -> None:
     result = CliRunner().invoke(main, ["router", "--port", "0"])
     assert result.exit_code != 0 and "--registry-nats-url" in result.output

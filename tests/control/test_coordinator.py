@@ -137,3 +137,19 @@ async def test_a_late_report_from_a_failed_over_attempt_does_not_count() -> None
     await worker.poll(wait=0)
     await worker.drain()
     assert plane.ran == [] and body["attempt"] == 1
+
+
+async def test_deferred_background_tasks_wait_queued_and_others_still_start() -> None:
+    plane = Plane()
+    await plane.join("n1")
+    snapshot = await submit(plane.queue, new_task("snapshot", {"n": 1}))
+    resync = await submit(plane.queue, new_task("resync", {"n": 2}))
+    plane.coordinator.defer_background(True)
+    await plane.coordinator.tick(token=3)
+    assert (await plane.state(snapshot)).state is TaskState.QUEUED
+    assert (await plane.state(resync)).state is TaskState.RUNNING
+    await plane.coordinator.tick(token=3)
+    assert (await plane.state(snapshot)).state is TaskState.QUEUED
+    plane.coordinator.defer_background(False)
+    await plane.coordinator.tick(token=3)
+    assert (await plane.state(snapshot)).state is TaskState.RUNNING

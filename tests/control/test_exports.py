@@ -8,12 +8,13 @@ import pytest
 
 EXPORTS = {
     "ruvstream.control": {
-        "KINDS", "PLACEMENTS", "Candidate", "ControlMember", "ControlNames", "Coordinator",
-        "Election", "Fence", "Figures", "FiguresReader", "Leadership", "Member",
+        "KINDS", "PLACEMENTS", "AutoscaleSpec", "Candidate", "ControlMember", "ControlNames",
+        "Coordinator", "Election", "Fence", "Figures", "FiguresReader", "Leadership", "Member",
         "MemberSettings", "MembershipEvent", "MembershipView", "NodeAgent", "NodeState",
-        "Registry", "Scheduler", "StaleTokenError", "Task", "TaskState", "TaskWorker",
-        "Transition", "agent_queue", "cluster_status", "follow", "make_placement", "new_task",
-        "node_executors", "read_leader", "read_tasks", "start_agent", "submit", "task_summary",
+        "Registry", "ScalingLoop", "ScalingStore", "Scheduler", "StaleTokenError", "Task",
+        "TaskState", "TaskWorker", "Transition", "agent_queue", "cluster_status", "follow",
+        "make_placement", "new_task", "node_executors", "read_leader", "read_tasks",
+        "region_samples", "start_agent", "submit", "task_summary",
     },
     "ruvstream.control.store": {
         "Change", "CompareAndSetError", "CoordinationStore", "Entry", "InvalidKeyError",

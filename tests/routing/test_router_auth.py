@@ -61,6 +61,12 @@ async def test_router_checks_keys_takes_tiers_from_them_and_forwards_with_its_no
             for _ in range(3)
         ]
         assert codes[0] == 200 and 429 in codes, codes
+        # The degradation plan is the control plane's: an admin key, nothing less.
+        assert (await http.get(url + "/admin/degradation")).status_code == 401
+        plan = await http.get(url + "/admin/degradation", headers={"X-API-Key": reader})
+        assert plan.status_code == 403
+        plan = await http.get(url + "/admin/degradation", headers={"X-API-Key": admin})
+        assert plan.status_code == 200, plan.text
         ws_url = url.replace("http://", "ws://") + "/v1/ws"
         try:
             async with websockets.connect(ws_url):

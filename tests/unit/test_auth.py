@@ -82,6 +82,8 @@ def test_a_broken_key_file_is_refused(tmp_path: Path, body: str) -> None:
         ("DELETE", "/v1/collections/c/", Access("admin", "c")),
         ("DELETE", "//v1//collections/c", Access("admin", "c")),
         ("GET", "/v1/replication", Access("admin", every_collection=True)),
+        ("POST", "/admin/degradation", Access("admin", every_collection=True)),
+        ("GET", "/admin/degradation", Access("admin", every_collection=True)),
     ],
 )
 def test_every_route_names_what_it_needs(method: str, path: str, need: Access | None) -> None:

@@ -12,6 +12,7 @@
     DELETE /v1/collections/{c}/records/{id}           write on c
     PUT|DELETE /v1/collections/{c}                    admin on c
     /v1/replication/...                               admin on every collection
+    /admin/... (the router's degradation plan)        admin on every collection
     WebSocket /v1/ws                                  a valid key; each frame as its op
     anything else                                     read (then 404 or 405)
 
@@ -52,7 +53,7 @@ def request_access(
         return None
     # Empty segments dropped: "/v1/collections/c/" asks what "/v1/collections/c" does.
     parts = [part for part in path.split("/") if part]
-    if parts[:2] == ["v1", "replication"]:
+    if parts[:2] == ["v1", "replication"] or parts[:1] == ["admin"]:
         return Access("admin", every_collection=True)
     if len(parts) < 3 or parts[:2] != ["v1", "collections"]:
         return _READ  # /metrics, /v1/collections, /v1/subscriptions/..., unknown paths

@@ -14,10 +14,13 @@ compare-and-set (Raft-backed), never from a vote of our own.
 * ``swarm``: desired nodes per region and the actuators that run them;
 * ``ControlMember``: one ``ruvstream control`` process; ``cluster_status``;
 * ``scaling``: the burst-scaling policies (calendar, forecast, predictor,
-  reactive scaler, capacity manager, orchestrator, replay) the leader runs.
+  reactive scaler, capacity manager, orchestrator, replay) the leader runs;
+* ``ScalingLoop`` / ``AutoscaleSpec`` / ``ScalingStore``: the leader's round
+  of those policies over the registry's figures, the swarm and the router.
 """
 
 from .agent import NodeAgent, start_agent
+from .autoscale import AutoscaleSpec, ScalingLoop, region_samples
 from .coordinator import Coordinator, agent_queue, read_tasks, submit, task_summary
 from .election import Election, Leadership, read_leader
 from .executors import node_executors
@@ -28,6 +31,7 @@ from .member import ControlMember, MemberSettings
 from .membership import Member, NodeState, Registry
 from .names import ControlNames
 from .placement import PLACEMENTS, Candidate, make_placement
+from .scaling_store import ScalingStore
 from .scheduler import Scheduler, Transition
 from .status import cluster_status
 from .tasks import KINDS, Task, TaskState, new_task
@@ -36,6 +40,7 @@ from .worker import TaskWorker
 __all__ = [
     "KINDS",
     "PLACEMENTS",
+    "AutoscaleSpec",
     "Candidate",
     "ControlMember",
     "ControlNames",
@@ -52,6 +57,8 @@ __all__ = [
     "NodeAgent",
     "NodeState",
     "Registry",
+    "ScalingLoop",
+    "ScalingStore",
     "Scheduler",
     "StaleTokenError",
     "Task",
@@ -66,6 +73,7 @@ __all__ = [
     "node_executors",
     "read_leader",
     "read_tasks",
+    "region_samples",
     "start_agent",
     "submit",
     "task_summary",

@@ -74,6 +74,10 @@ async def _run_member(options: dict[str, Any]) -> None:
     names = ControlNames(options["namespace"])
     regions = dict(parse_region(r) for r in options["regions"])
     scaling = None
+    if options["autoscale"] and options["scale_up"] is not None:
+        raise click.UsageError("--autoscale and --scale-up are two scalers: choose one")
+    if options["autoscale"] and (not regions or options["actuator"] == "none"):
+        raise click.UsageError("--autoscale needs --region and an --actuator")
     if options["scale_up"] is not None:
         scaling = ThresholdConfig(
             metric=options["scale_metric"],
@@ -101,8 +105,17 @@ async def _run_member(options: dict[str, Any]) -> None:
         names.subject_root,
         replicas=options["replicas"],
     )
+    spec, port = None, None
+    if options["autoscale"]:
+        from .autoscale_cli import autoscale_spec
+
+        spec, port = autoscale_spec(options, regions)
     member = ControlMember(
-        settings, backend, queue, actuator=_actuator(options, options["nats_url"], names.namespace)
+        settings,
+        backend,
+        queue,
+        actuator=_actuator(options, options["nats_url"], names.namespace),
+        autoscale=spec,
     )
     await member.open()
     log = logging.getLogger("ruvstream.control")
@@ -121,6 +134,8 @@ async def _run_member(options: dict[str, Any]) -> None:
         log.warning("control member %s stopping", settings.member_id)
     finally:
         await member.close()
+        if port is not None:
+            await port.aclose()
 
 
 @click.group("control", invoke_without_command=True)
@@ -160,6 +175,29 @@ async def _run_member(options: dict[str, Any]) -> None:
 @click.option("--k8s-namespace", default="default", show_default=True)
 @click.option("--k8s-mode", type=click.Choice(["deployment", "knative"]), default="deployment")
 @click.option("--k8s-name-format", default="ruvstream-{region}", show_default=True)
+@click.option(
+    "--autoscale",
+    is_flag=True,
+    help="The leader runs the burst-scaling orchestrator (instead of --scale-up).",
+)
+@click.option(
+    "--scaling-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON scaling config (docs/scaling.md); --region bounds are the instance limits.",
+)
+@click.option(
+    "--calendar",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="EVENTS.json: the event calendar the predictor pre-warms for.",
+)
+@click.option("--router-url", default=None, help="Router whose degradation level the leader sets.")
+@click.option("--router-api-key", default=None, help="Admin key for the router's admin API.")
+@click.option("--dry-run", is_flag=True, help="Print each round's plan; set nothing.")
+@click.option(
+    "--metrics-port", type=int, default=None, help="Serve the scaling metrics on 127.0.0.1."
+)
 @click.option("--log-level", default="info", show_default=True)
 @click.pass_context
 def control(ctx: click.Context, /, **options: Any) -> None:
@@ -238,3 +276,22 @@ def submit(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(asyncio.run(_submit(nats_url, namespace, task)))
+
+
+@control.command("decisions")
+@click.option("--nats-url", default=NATS_DEFAULT, show_default=True)
+@click.option("--namespace", default="ruvstream", show_default=True)
+@click.option("--region", default=None, help="Only this region's decisions.")
+@click.option("--changed", is_flag=True, help="Only decisions that changed the count.")
+@click.option("--limit", type=int, default=50, show_default=True, help="The newest N.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decisions as JSON.")
+def decisions(
+    nats_url: str, namespace: str, region: str | None, changed: bool, limit: int, as_json: bool
+) -> None:
+    """The leader's recent scaling decisions and their reasons, read from the scaling bucket."""
+    from .autoscale_cli import read_decisions, render_decisions
+
+    found = asyncio.run(
+        read_decisions(nats_url, namespace, region=region, changed_only=changed, limit=limit)
+    )
+    click.echo(json.dumps(found, indent=2) if as_json else render_decisions(found))

@@ -11,6 +11,11 @@ dead-letter subject, and purges the queue of an agent that left.
 
 Leadership is checked by the caller (``ControlMember``): ``tick`` takes the
 token of the current term and is only called while the term is trusted.
+
+While service is degraded the scaling loop calls ``defer_background(True)``:
+attempts of ``BACKGROUND_KINDS`` (snapshots, compactions) are not started,
+the tasks wait queued, and attempts already running finish; bootstrap,
+resync and drain, which scaling itself needs, are never held.
 """
 
 from __future__ import annotations
@@ -29,11 +34,20 @@ from .scheduler import Scheduler, Transition
 from .store import CompareAndSetError, CoordinationStore, KeyExistsError
 from .tasks import Task, TaskState
 
-__all__ = ["SUBMITTED", "Coordinator", "agent_queue", "read_tasks", "submit", "task_summary"]
+__all__ = [
+    "BACKGROUND_KINDS",
+    "SUBMITTED",
+    "Coordinator",
+    "agent_queue",
+    "read_tasks",
+    "submit",
+    "task_summary",
+]
 
 log = logging.getLogger(__name__)
 
 SUBMITTED = "submitted"
+BACKGROUND_KINDS = frozenset({"snapshot", "compaction"})
 
 
 def agent_queue(agent: str) -> str:
@@ -91,6 +105,13 @@ class Coordinator:
         self.retention = retention
         self._agents: set[str] = set()
         self._purged: set[str] = set()
+        self.deferring = False
+
+    def defer_background(self, defer: bool) -> None:
+        """Hold (True) or release (False) the start of background tasks."""
+        if defer != self.deferring:
+            log.info("coordinator: background tasks %s", "deferred" if defer else "resumed")
+        self.deferring = defer
 
     async def intake(self, batch: int = 64) -> int:
         taken = 0
@@ -115,12 +136,22 @@ class Coordinator:
         tasks = await read_tasks(self.tasks)
         applied = []
         for transition in self.scheduler.plan(tasks, members, token):
+            if self._held(transition):
+                continue
             if await self._apply(transition, token):
                 applied.append(transition)
         named = {t.agent for t in tasks if t.agent}
         await self._forget_departed({m.id for m in members}, named)
         await self._prune(tasks)
         return applied
+
+    def _held(self, transition: Transition) -> bool:
+        """A deferred start: the task stays as it was (the agent's slot is released)."""
+        agent = transition.dispatch
+        if agent is None or not self.deferring or transition.after.kind not in BACKGROUND_KINDS:
+            return False
+        self.scheduler.breaker(agent).release()
+        return True
 
     async def _apply(self, transition: Transition, token: int) -> bool:
         after = transition.after

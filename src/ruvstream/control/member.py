@@ -2,7 +2,9 @@
 
 Every member runs the election; the one holding the lease runs the
 coordinator's task loop (every ``tick``) and, when given regions and an
-actuator, the swarm manager (every ``swarm_every``). Both loops read the
+actuator, the swarm manager (every ``swarm_every``) and, with an
+``AutoscaleSpec``, the scaling loop (``autoscale``) that sets the swarm's
+desired counts and the router's degradation level. Each loop reads the
 term at each round and pass its fencing token to everything they do, and
 stop acting the moment the term is no longer trusted. On a clean shutdown
 the member resigns, so a successor takes over at once.
@@ -20,11 +22,13 @@ from dataclasses import dataclass, field
 
 from ruvstream.core.clock import Clock, SystemClock
 
+from .autoscale import AutoscaleSpec, ScalingLoop
 from .coordinator import Coordinator
 from .election import Election, Leadership
 from .membership import Registry
 from .names import ControlNames
 from .queue import WorkQueue
+from .scaling_store import ScalingStore
 from .scheduler import Scheduler
 from .store import StoreBackend
 from .swarm import Actuator, RegionBounds, SwarmManager, ThresholdConfig, ThresholdPolicy
@@ -57,6 +61,7 @@ class ControlMember:
         queue: WorkQueue,
         *,
         actuator: Actuator | None = None,
+        autoscale: AutoscaleSpec | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
@@ -68,6 +73,8 @@ class ControlMember:
         self.election: Election | None = None
         self.coordinator: Coordinator | None = None
         self.swarm: SwarmManager | None = None
+        self.autoscale = autoscale
+        self.scaling: ScalingLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def open(self) -> None:
@@ -89,6 +96,20 @@ class ControlMember:
                 s.regions,
                 policy=policy,
                 retire_grace=s.retire_grace,
+                clock=self.clock,
+            )
+        spec = self.autoscale
+        if spec is not None and self.swarm is not None:
+            self.scaling = ScalingLoop(
+                spec.build,
+                spec.node,
+                registry,
+                self.swarm,
+                ScalingStore(await self.backend.bucket(names.scaling)),
+                port=spec.port,
+                dry_run=spec.dry_run,
+                report=spec.report,
+                defer=self.coordinator.defer_background,
                 clock=self.clock,
             )
 
@@ -115,6 +136,10 @@ class ControlMember:
         if self.swarm is not None:
             self._tasks.append(
                 asyncio.create_task(self._lead(self.settings.swarm_every, self.swarm.step))
+            )
+        if self.scaling is not None and self.autoscale is not None:
+            self._tasks.append(
+                asyncio.create_task(self._lead(self.autoscale.every, self.scaling.step))
             )
 
     async def run_forever(self) -> None:

@@ -39,8 +39,13 @@ class ControlNames:
         return f"{self.namespace}-swarm"
 
     @property
+    def scaling(self) -> str:
+        """The leader's scaling state and decision log (``scaling_store``)."""
+        return f"{self.namespace}-scaling"
+
+    @property
     def buckets(self) -> tuple[str, ...]:
-        return (self.members, self.election, self.tasks, self.swarm)
+        return (self.members, self.election, self.tasks, self.swarm, self.scaling)
 
     @property
     def queue_stream(self) -> str:

@@ -2,7 +2,8 @@
 
 Pure ASGI rather than a routing framework so no middleware can buffer a
 stream. ``/health``, ``/ready`` and ``/metrics`` answer for the router itself
-(not proxied); every other HTTP path and every WebSocket goes through
+(not proxied), ``/admin/`` routes go to ``serve_admin`` (the degradation
+plan the control plane sends); every other HTTP path and every WebSocket goes through
 admission and then to a node. The router, the pooled client and the prober
 live in the lifespan and are closed in reverse order.
 """
@@ -19,6 +20,7 @@ from ruvstream.auth import refuse
 from ruvstream.errors import RuvstreamError
 
 from .config import RouterSettings
+from .degradation import ADMIN_PREFIX, Degradation, serve_admin
 from .http_proxy import forward_http
 from .prober import Prober
 from .responses import send_error
@@ -35,6 +37,7 @@ class RouterApp:
         self.router: Router | None = None
         self.prober: Prober | None = None
         self.follower: Any = None
+        self.degradation: Degradation | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -45,9 +48,21 @@ class RouterApp:
         if scope["type"] == "http" and scope["path"] in ("/health", "/ready", "/metrics"):
             await self._ops(router, scope["path"], send)
             return
+        if scope["type"] == "http" and scope["path"].startswith(ADMIN_PREFIX):
+            assert self.degradation is not None
+            try:
+                if router.guard is not None:
+                    router.guard.check(scope)  # admin on every collection
+            except RuvstreamError as exc:
+                await send_error(send, exc)
+                return
+            await serve_admin(self.degradation, scope, receive, send)
+            return
         client = scope.get("client")
         try:
             caller = router.caller(scope, client[0] if client else None)
+            if self.degradation is not None:
+                self.degradation.check(caller.tier)
             await router.admit(caller)
         except RuvstreamError as exc:
             if scope["type"] == "websocket":
@@ -68,6 +83,9 @@ class RouterApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.router = Router(self.settings)
+                self.degradation = Degradation(
+                    self.router.admission, self.router.metrics, self.router.clock
+                )
                 self.prober = Prober(self.router)
                 await self.prober.probe_all()
                 self.prober.start()

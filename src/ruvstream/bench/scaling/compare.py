@@ -10,9 +10,10 @@ seconds of reactive-only, at no more than 1.2x its cost.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ruvstream.control.scaling import ScalingConfig, replay
+from ruvstream.control.scaling.sizing import CLOUD_STARTUP_SECONDS
 
 from .traces import bursty_trace
 
@@ -60,7 +61,8 @@ class ComparisonRow:
 def compare(
     scenarios: Iterable[str], seeds: Iterable[int], config: ScalingConfig | None = None
 ) -> list[ComparisonRow]:
-    cfg = config or ScalingConfig()
+    base = ScalingConfig()
+    cfg = config or replace(base, node=replace(base.node, startup_seconds=CLOUD_STARTUP_SECONDS))
     rows = []
     for scenario in scenarios:
         for seed in seeds:

@@ -10,7 +10,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["NodeCapacity", "ceil_int"]
+__all__ = ["CLOUD_STARTUP_SECONDS", "MEASURED_STARTUP_SECONDS", "NodeCapacity", "ceil_int"]
+
+MEASURED_STARTUP_SECONDS = 6.0
+"""Spawn to ``/ready`` of a local node, the slowest of nine starts rounded up:
+``ruvstream bench startup --records 0 --records 20000 --runs 3`` then ``--records
+100000 --runs 3`` on this 2-core machine (dim 50): ready median 2.5 / 1.9 / 4.7 s,
+max 3.0 / 2.6 / 5.9 s for an empty node and snapshots of 20,000 and 100,000 records.
+A node on a cluster adds scheduling and the image pull: measure it there and set
+``node.startup_seconds``."""
+
+CLOUD_STARTUP_SECONDS = 120.0
+"""The start-up the scaling benchmark simulates (a container scheduled on a new
+machine and its image pulled), the figure its documented runs used."""
 
 
 def ceil_int(x: float) -> int:
@@ -28,8 +40,9 @@ class NodeCapacity:
     - ``streams_per_instance``: open streams one node holds at full memory. Default
       1,000, Cloud Run's ceiling of concurrent requests per instance (DESIGN).
     - ``startup_seconds``: from "start a node" to "serving" (process start plus
-      index load from a snapshot). Default 120 s until the dev stack measures it;
-      the predictor's pre-warm lead is derived from it.
+      index load from a snapshot). Default ``MEASURED_STARTUP_SECONDS``, measured
+      by ``ruvstream bench startup``; the predictor's pre-warm lead is this plus
+      its margin.
     - ``container_concurrency``: in-flight requests a node at full load holds
       (Knative's ``container-concurrency-target-default`` 100); the reactive
       concurrency target is a share of it.
@@ -43,7 +56,7 @@ class NodeCapacity:
 
     qps_per_instance: float = 6000.0
     streams_per_instance: float = 1000.0
-    startup_seconds: float = 120.0
+    startup_seconds: float = MEASURED_STARTUP_SECONDS
     container_concurrency: float = 100.0
     target_utilization: float = 0.7
     stream_target_utilization: float = 0.75
