@@ -36,6 +36,10 @@ def parse_region(text: str) -> tuple[str, RegionBounds]:
     return region, parsed
 
 
+def _read_key(path: Path | None) -> str | None:
+    return path.read_text().strip() if path is not None else None
+
+
 def _actuator(options: dict[str, Any], nats_url: str, namespace: str) -> Any:
     kind = options["actuator"]
     if kind == "memory":
@@ -48,6 +52,7 @@ def _actuator(options: dict[str, Any], nats_url: str, namespace: str) -> Any:
         return LocalActuator(
             Path(options["work_dir"]),
             node_args=list(options["node_args"]),
+            peer_key=_read_key(options.get("peer_key_file")),
             control_nats_url=nats_url,
             namespace=namespace,
         )
@@ -166,6 +171,12 @@ async def _run_member(options: dict[str, Any]) -> None:
 )
 @click.option("--work-dir", default="./ruvstream-swarm", show_default=True, help="Local actuator.")
 @click.option("--node-arg", "node_args", multiple=True, help="Extra `serve` flag for local nodes.")
+@click.option(
+    "--peer-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Local actuator: an admin key of keyed nodes, for a new node's snapshot bootstrap.",
+)
 @click.option("--scale-metric", type=click.Choice(METRICS), default="qps", show_default=True)
 @click.option("--scale-up", type=float, default=None, help="Mean load per node to add one.")
 @click.option("--scale-down", type=float, default=0.0, show_default=True)

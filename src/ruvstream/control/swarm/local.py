@@ -44,6 +44,7 @@ class LocalActuator(FencedActuator):
         work_dir: Path,
         *,
         node_args: Sequence[str] = (),
+        peer_key: str | None = None,
         control_nats_url: str | None = None,
         namespace: str = "ruvstream",
         start_timeout: float = 60.0,
@@ -52,6 +53,7 @@ class LocalActuator(FencedActuator):
         super().__init__()
         self.work_dir = work_dir
         self.node_args = list(node_args)
+        self.peer_key = peer_key  # an admin key of keyed peers, for snapshot bootstraps
         self.control_nats_url = control_nats_url
         self.namespace = namespace
         self.start_timeout = start_timeout
@@ -107,7 +109,7 @@ class LocalActuator(FencedActuator):
         if peer is not None:
             from ruvstream.replication.bootstrap import bootstrap_from_peer
 
-            await asyncio.to_thread(bootstrap_from_peer, peer, data_dir)
+            await asyncio.to_thread(bootstrap_from_peer, peer, data_dir, api_key=self.peer_key)
         log_file = (data_dir / "node.log").open("ab")
         try:
             process = await asyncio.create_subprocess_exec(
