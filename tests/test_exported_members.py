@@ -17,6 +17,7 @@ PACKAGES = [
     "ruvstream.engine",
     "ruvstream.service",
     "ruvstream.api",
+    "ruvstream.api.grpc",
     "ruvstream.cli",
     "ruvstream.testing",
     "ruvstream.devstack",

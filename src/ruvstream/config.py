@@ -35,6 +35,10 @@ class ServerSettings:
     heartbeat_seconds: float = 20.0
     http: str = "auto"
     """auto | fast | standard: the HTTP/1.1 protocol (see ``api/http_mode.py``)."""
+    grpc_port: int | None = None
+    """The gRPC port (0 picks a free one); None serves no gRPC."""
+    grpc_port_file: Path | None = None
+    """Where the bound gRPC port is written once listening."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -21,6 +22,9 @@ from ruvstream.api.app import create_app
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
 from ruvstream.config import Settings
+
+if TYPE_CHECKING:
+    from ruvstream.api.grpc import GrpcServer
 
 __all__ = ["DrainingServer", "serve"]
 
@@ -73,13 +77,38 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         timeout_keep_alive=30,
     )
     sock = serving.bind(settings.server.host, settings.server.port)
-    running = await serving.start(
-        DrainingServer(config, state), sock, port_file=settings.server.port_file
-    )
-    log.info(
-        "ruvstream node %s listening on http://%s:%d",
-        settings.node.node_id,
-        settings.server.host,
-        running.port,
-    )
-    await running.wait()
+    try:
+        grpc_server = await _start_grpc(state)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        running = await serving.start(
+            DrainingServer(config, state), sock, port_file=settings.server.port_file
+        )
+        log.info(
+            "ruvstream node %s listening on http://%s:%d",
+            settings.node.node_id,
+            settings.server.host,
+            running.port,
+        )
+        if grpc_server is not None:
+            grpc_server.follow(state)
+        await running.wait()
+    finally:
+        if grpc_server is not None:
+            await grpc_server.stop(grace=1.0)
+
+
+async def _start_grpc(state: ServingState) -> GrpcServer | None:
+    """gRPC beside uvicorn when ``--grpc-port`` is given: bound before the node loads."""
+    server = state.settings.server
+    if server.grpc_port is None:
+        return None
+    from ruvstream.api.grpc import start_grpc
+
+    grpc_server = await start_grpc(state, server.host, server.grpc_port)
+    if server.grpc_port_file is not None:
+        serving.write_port_file(server.grpc_port_file, grpc_server.port)
+    log.info("gRPC listening on %s:%d", server.host, grpc_server.port)
+    return grpc_server

@@ -81,6 +81,19 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             default=None,
             help="Write the bound port here once listening.",
         ),
+        click.option(
+            "--grpc-port",
+            type=int,
+            default=None,
+            help="Also serve gRPC (ruvstream.v1.VectorSearch) on this port; 0 picks a free "
+            "one. Off by default.",
+        ),
+        click.option(
+            "--grpc-port-file",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Write the bound gRPC port here once listening.",
+        ),
         click.option("--region", default="local", show_default=True),
         click.option("--node-id", default=None, help="Defaults to host-pid."),
         click.option(
@@ -166,6 +179,8 @@ def settings_from_options(**o: object) -> Settings:
             port_file=o["port_file"],  # type: ignore[arg-type]
             drain_seconds=float(o["drain_seconds"]),  # type: ignore[arg-type]
             http=str(o["http"]),
+            grpc_port=None if o.get("grpc_port") is None else int(o["grpc_port"]),  # type: ignore[call-overload]
+            grpc_port_file=o.get("grpc_port_file"),  # type: ignore[arg-type]
         ),
         node=node,
         storage=StorageSettings(

@@ -1,0 +1,107 @@
+"""``ruvstream.v1.VectorSearch`` over the service layer: decode, call, encode.
+
+Every call first passes the auth hook and the node's readiness (loading or
+draining is UNAVAILABLE); a failure ends the call with the error table's
+gRPC status, its message as details, and trailing metadata that carries
+the error whole: ``ruvstream-error-code``, ``retry-after`` (seconds, when
+the error says) and ``ruvstream-error-bin`` (the ``Error`` message).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any, NoReturn
+
+import grpc
+
+from ruvstream.api.grpc import codec
+from ruvstream.api.grpc.auth import BearerCheck, bearer_token
+from ruvstream.api.grpc.session import GrpcSession
+from ruvstream.api.grpc.v1 import vector_search_pb2 as pb
+from ruvstream.api.grpc.v1 import vector_search_pb2_grpc as pb_grpc
+from ruvstream.api.state import ServingState
+from ruvstream.error_map import as_ruvstream_error
+from ruvstream.errors import UnavailableError
+from ruvstream.service import NodeService
+
+__all__ = ["VectorSearchServicer", "abort_with"]
+
+
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> NoReturn:
+    """End the call with the error's status and the error itself in trailing metadata."""
+    message = codec.error_message(exc)
+    trailers: list[tuple[str, str | bytes]] = [
+        ("ruvstream-error-code", message.code),
+        ("ruvstream-error-bin", message.SerializeToString()),
+    ]
+    if message.HasField("retry_after"):
+        trailers.append(("retry-after", str(max(1, math.ceil(message.retry_after)))))
+    await context.abort(grpc.StatusCode[message.status], message.message, tuple(trailers))
+    raise AssertionError("unreachable: abort raises")  # pragma: no cover
+
+
+class VectorSearchServicer(pb_grpc.VectorSearchServicer):
+    def __init__(self, state: ServingState, authorize: BearerCheck | None = None) -> None:
+        self.state = state
+        self.authorize = authorize
+
+    async def _enter(self, context: grpc.aio.ServicerContext[Any, Any]) -> NodeService:
+        """The service, once the call may go ahead; aborts the call otherwise."""
+        try:
+            if self.authorize is not None:
+                await self.authorize(bearer_token(context.invocation_metadata()))
+            if self.state.draining:
+                raise UnavailableError("the node is shutting down", retry_after=1.0)
+            return self.state.require_service()
+        except Exception as exc:
+            await self._fail(context, exc)
+
+    async def _fail(self, context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> NoReturn:
+        error = as_ruvstream_error(exc)
+        if self.state.node is not None:
+            self.state.node.metrics.errors.labels(error.code).inc()
+        await abort_with(context, error)
+
+    async def Search(
+        self, request: pb.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.SearchReply:
+        service = await self._enter(context)
+        try:
+            answer = await service.search(request.collection, codec.search_fields(request))
+        except Exception as exc:
+            await self._fail(context, exc)
+        return codec.search_reply(answer)
+
+    async def StreamSearch(
+        self, request: pb.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[pb.Hit]:
+        service = await self._enter(context)
+        try:
+            pending = service.start_search(request.collection, codec.search_fields(request))
+            await pending.future
+            hits = pending.hits()
+        except Exception as exc:
+            await self._fail(context, exc)
+        for hit in hits:
+            yield codec.hit_message(hit)
+
+    async def Session(
+        self,
+        request_iterator: AsyncIterable[pb.SessionRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[pb.SessionReply]:
+        service = await self._enter(context)
+        session = GrpcSession(self.state, service)
+        self.state.sessions.add(session)
+        service.metrics.streams.labels("grpc_session").inc()
+        try:
+            async for reply in session.replies(request_iterator):
+                yield reply
+        finally:
+            self.state.sessions.discard(session)
+            service.metrics.streams.labels("grpc_session").dec()
+        if session.drained:
+            await abort_with(
+                context, UnavailableError("the node is shutting down", retry_after=1.0)
+            )
