@@ -39,6 +39,8 @@ class ServerSettings:
     """The gRPC port (0 picks a free one); None serves no gRPC."""
     grpc_port_file: Path | None = None
     """Where the bound gRPC port is written once listening."""
+    http2: bool = False
+    """Serve the main port with hypercorn: HTTP/2 (h2c, prior knowledge, TLS) and HTTP/1.1."""
 
 
 @dataclass(frozen=True, slots=True)

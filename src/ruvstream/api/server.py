@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from ruvstream import serving
 from ruvstream.api.app import create_app
+from ruvstream.api.http2 import serve_http2
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
 from ruvstream.config import Settings
@@ -83,6 +84,12 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         sock.close()
         raise
     try:
+        if grpc_server is not None:
+            grpc_server.follow(state)
+        if settings.server.http2:
+            # TLS: the certificate and key settings go to certfile=/keyfile= here.
+            await serve_http2(app, state, sock, port_file=settings.server.port_file)
+            return
         running = await serving.start(
             DrainingServer(config, state), sock, port_file=settings.server.port_file
         )
@@ -92,8 +99,6 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
             settings.server.host,
             running.port,
         )
-        if grpc_server is not None:
-            grpc_server.follow(state)
         await running.wait()
     finally:
         if grpc_server is not None:

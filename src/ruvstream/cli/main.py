@@ -82,6 +82,13 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             help="Write the bound port here once listening.",
         ),
         click.option(
+            "--http2",
+            is_flag=True,
+            default=False,
+            help="Serve HTTP/2 (prior knowledge, h2c upgrade, and ALPN over TLS) beside "
+            "HTTP/1.1 on the main port, with hypercorn instead of uvicorn (--http is then unused).",
+        ),
+        click.option(
             "--grpc-port",
             type=int,
             default=None,
@@ -181,6 +188,7 @@ def settings_from_options(**o: object) -> Settings:
             http=str(o["http"]),
             grpc_port=None if o.get("grpc_port") is None else int(o["grpc_port"]),  # type: ignore[call-overload]
             grpc_port_file=o.get("grpc_port_file"),  # type: ignore[arg-type]
+            http2=bool(o.get("http2", False)),
         ),
         node=node,
         storage=StorageSettings(

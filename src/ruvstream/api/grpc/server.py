@@ -29,6 +29,7 @@ __all__ = ["SERVICE_NAME", "GrpcServer", "start_grpc"]
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["VectorSearch"].full_name
 _HEALTH_NAMES = ("", SERVICE_NAME)
+_OPEN_POLL_SECONDS = 0.05
 
 
 @dataclass(eq=False)
@@ -49,10 +50,12 @@ class GrpcServer:
             await self.health.set(name, status)
 
     def follow(self, state: ServingState) -> None:
-        """SERVING now; NOT_SERVING once the node starts to drain."""
+        """SERVING once the node is open; NOT_SERVING once it starts to drain."""
 
         async def watch() -> None:
-            await self.set_serving(True)
+            while state.service is None and not state.draining:  # noqa: ASYNC110
+                await asyncio.sleep(_OPEN_POLL_SECONDS)  # the lifespan sets no event to wait on
+            await self.set_serving(not state.draining)
             await state.stop_streams.wait()
             await self.set_serving(False)
 
@@ -70,7 +73,8 @@ class GrpcServer:
 async def start_grpc(
     state: ServingState, host: str, port: int, *, authorize: BearerCheck | None = None
 ) -> GrpcServer:
-    """Serve on ``host:port`` (0 picks a free port); health is NOT_SERVING until ``follow``."""
+    """Serve on ``host:port`` (0 picks a free port); health is NOT_SERVING until ``follow``
+    sees the node open."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", state.settings.limits.max_payload_bytes),
