@@ -22,6 +22,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "TracingSettings",
 ]
 
 
@@ -106,6 +107,12 @@ class ControlSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TracingSettings:
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP traces URL; None (the default) traces nothing (see ``ruvstream.tracing``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
@@ -114,6 +121,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def as_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:

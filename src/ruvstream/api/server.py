@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from starlette.applications import Starlette
 
-from ruvstream import serving
+from ruvstream import serving, tracing
 from ruvstream.api.app import create_app
 from ruvstream.api.http2 import serve_http2
 from ruvstream.api.http_mode import http_protocol_for
@@ -60,6 +60,10 @@ class DrainingServer(serving.Server):
 async def serve(settings: Settings, app: Starlette | None = None) -> None:
     app = app or create_app(settings)
     state: ServingState = app.state.serving
+    if settings.tracing.otlp_endpoint is not None:
+        tracing.configure("ruvstream-node", otlp_endpoint=settings.tracing.otlp_endpoint)
+    if tracing.enabled():
+        app.add_middleware(tracing.TracingMiddleware, component="node")
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -103,6 +107,7 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
     finally:
         if grpc_server is not None:
             await grpc_server.stop(grace=1.0)
+        tracing.shutdown()  # flush the spans still batched
 
 
 async def _start_grpc(state: ServingState) -> GrpcServer | None:

@@ -23,6 +23,7 @@ from ruvstream.config import (
     ServerSettings,
     Settings,
     StorageSettings,
+    TracingSettings,
 )
 
 __all__ = ["main", "settings_from_options"]
@@ -168,6 +169,12 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
         ),
         click.option("--capacity", type=int, default=256, show_default=True),
         click.option("--advertise-url", default=None, help="URL others reach this node at."),
+        click.option(
+            "--otlp-endpoint",
+            default=None,
+            help="Send request spans to this OTLP/HTTP traces URL "
+            "(http://collector:4318/v1/traces). Off by default.",
+        ),
         click.option("--log-level", default="info", show_default=True),
     ]
     for option in reversed(options):
@@ -220,6 +227,9 @@ def settings_from_options(**o: object) -> Settings:
             capacity=int(o.get("capacity", 256)),  # type: ignore[call-overload]
             advertise_url=str(o["advertise_url"]) if o.get("advertise_url") else None,
             drain_notice_seconds=min(1.0, float(o["drain_seconds"]) / 4),  # type: ignore[arg-type]
+        ),
+        tracing=TracingSettings(
+            otlp_endpoint=str(o["otlp_endpoint"]) if o.get("otlp_endpoint") else None
         ),
     )
 
