@@ -150,3 +150,25 @@ async def test_health_service_answers_serving(grpc_node: GrpcNode, service: str)
         health = health_pb2_grpc.HealthStub(channel)
         answer = await health.Check(health_pb2.HealthCheckRequest(service=service))
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_sigterm_ends_sessions_with_unavailable_and_the_node_exits_0(
+    grpc_node: GrpcNode,
+) -> None:
+    async with httpx.AsyncClient(base_url=grpc_node.url) as http:
+        (await http.put("/v1/collections/d", json={"dim": 2})).raise_for_status()
+    async with grpc.aio.insecure_channel(grpc_node.target) as channel:
+        stream = Stream(pb_grpc.VectorSearchStub(channel))
+        stream.send(
+            pb.SessionRequest(
+                request_id="sub", subscribe=pb.SubscribeRequest(collection="d", vector=[1, 0], k=3)
+            )
+        )
+        assert (await stream.reply()).subscribed.subscription
+        code = await asyncio.to_thread(grpc_node.process.terminate)
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            while True:
+                await stream.reply()
+        assert ended.value.code() is grpc.StatusCode.UNAVAILABLE
+        stream.send(None)
+    assert code == 0
