@@ -18,6 +18,7 @@ PACKAGES = [
     "ruvstream.service",
     "ruvstream.api",
     "ruvstream.api.grpc",
+    "ruvstream.tracing",
     "ruvstream.cli",
     "ruvstream.testing",
     "ruvstream.devstack",
