@@ -76,7 +76,8 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         ws_per_message_deflate=False,
         # A node never looks at client addresses, so it skips the proxy-header layer.
         proxy_headers=False,
-        http=http_protocol_for(settings.server.http, app),
+        # Unused with --http2 (hypercorn serves), so --http is not looked at then.
+        http="auto" if settings.server.http2 else http_protocol_for(settings.server.http, app),
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,
