@@ -6,6 +6,7 @@ in-memory exporter sees both spans.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+import websockets
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -23,6 +25,7 @@ from ruvstream.routing import NodeSpec, RouterSettings, running_router
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN = "00f067aa0ba902b7"
+WS_TRACE_ID = "5bf92f3577b34da6a3ce929d0e0e4737"
 
 
 @pytest.fixture
@@ -69,6 +72,13 @@ async def test_router_and_node_spans_share_the_clients_trace(
             assert created.status_code == 201, created.text
             untraced = await client.get(f"{router_url}/v1/collections")
             assert untraced.status_code == 200
+            ws_url = router_url.replace("http://", "ws://") + "/v1/ws"
+            traceparent = f"00-{WS_TRACE_ID}-{CLIENT_SPAN}-01"
+            async with websockets.connect(
+                ws_url, additional_headers={"traceparent": traceparent}
+            ) as ws:
+                await ws.send('{"id": 1, "op": "ping"}')
+                assert '"pong"' in await asyncio.wait_for(ws.recv(), 30)
     by_component = {}
     for span in spans.get_finished_spans():
         assert span.kind is SpanKind.SERVER
@@ -88,6 +98,16 @@ async def test_router_and_node_spans_share_the_clients_trace(
     ]
     assert len({s.context.trace_id for s in gets}) == 1 and len(gets) == 2
     assert format(gets[0].context.trace_id, "032x") != TRACE_ID
+
+    # A WebSocket through the router: the node's span is the router's child too.
+    sockets = {
+        s.attributes["ruvstream.component"]: s
+        for s in spans.get_finished_spans()
+        if s.attributes and s.attributes["http.request.method"] == "WEBSOCKET"
+    }
+    assert {format(s.context.trace_id, "032x") for s in sockets.values()} == {WS_TRACE_ID}
+    assert sockets["node"].parent is not None
+    assert sockets["node"].parent.span_id == sockets["router"].context.span_id
 
 
 def test_nothing_is_traced_unless_configured() -> None:
