@@ -16,7 +16,9 @@ protocol (``--http auto`` says so in its log; ``--http fast`` refuses).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import trace
@@ -36,6 +38,7 @@ __all__ = [
     "configure",
     "enabled",
     "outgoing_headers",
+    "server_span",
     "shutdown",
     "tracer",
 ]
@@ -105,6 +108,21 @@ def outgoing_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return [(k, v) for k, v in kept if k.lower() not in TRACE_HEADERS] + list(carrier.items())
+
+
+def server_span(
+    component: str, name: str, carrier: Mapping[str, str], attributes: Mapping[str, Any]
+) -> AbstractContextManager[Any]:
+    """A SERVER span for one call, child of the caller's ``traceparent`` in ``carrier``
+    (lower-case keys); nothing when tracing is off."""
+    if _provider is None:
+        return contextlib.nullcontext()
+    return tracer(component).start_as_current_span(
+        name,
+        context=_PROPAGATOR.extract(dict(carrier)),
+        kind=SpanKind.SERVER,
+        attributes={**attributes, "ruvstream.component": component},
+    )
 
 
 class TracingMiddleware:

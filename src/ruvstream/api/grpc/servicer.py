@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Any, NoReturn
 
 import grpc
 
+from ruvstream import tracing
 from ruvstream.api.grpc import codec
 from ruvstream.api.grpc.auth import BearerCheck, bearer_token
 from ruvstream.api.grpc.session import GrpcSession
@@ -66,42 +68,59 @@ class VectorSearchServicer(pb_grpc.VectorSearchServicer):
     async def Search(
         self, request: pb.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SearchReply:
-        service = await self._enter(context)
-        try:
-            answer = await service.search(request.collection, codec.search_fields(request))
-        except Exception as exc:
-            await self._fail(context, exc)
-        return codec.search_reply(answer)
+        with _span(context, "Search"):
+            service = await self._enter(context)
+            try:
+                answer = await service.search(request.collection, codec.search_fields(request))
+            except Exception as exc:
+                await self._fail(context, exc)
+            return codec.search_reply(answer)
 
     async def StreamSearch(
         self, request: pb.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[pb.Hit]:
-        service = await self._enter(context)
-        try:
-            pending = service.start_search(request.collection, codec.search_fields(request))
-            await pending.future
-            hits = pending.hits()
-        except Exception as exc:
-            await self._fail(context, exc)
-        for hit in hits:
-            yield codec.hit_message(hit)
+        with _span(context, "StreamSearch"):
+            service = await self._enter(context)
+            try:
+                pending = service.start_search(request.collection, codec.search_fields(request))
+                await pending.future
+                hits = pending.hits()
+            except Exception as exc:
+                await self._fail(context, exc)
+            for hit in hits:
+                yield codec.hit_message(hit)
 
     async def Session(
         self,
         request_iterator: AsyncIterable[pb.SessionRequest],
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[pb.SessionReply]:
-        service = await self._enter(context)
-        session = GrpcSession(self.state, service)
-        self.state.sessions.add(session)
-        service.metrics.streams.labels("grpc_session").inc()
-        try:
-            async for reply in session.replies(request_iterator):
-                yield reply
-        finally:
-            self.state.sessions.discard(session)
-            service.metrics.streams.labels("grpc_session").dec()
-        if session.drained:
-            await abort_with(
-                context, UnavailableError("the node is shutting down", retry_after=1.0)
-            )
+        with _span(context, "Session"):
+            service = await self._enter(context)
+            session = GrpcSession(self.state, service)
+            self.state.sessions.add(session)
+            service.metrics.streams.labels("grpc_session").inc()
+            try:
+                async for reply in session.replies(request_iterator):
+                    yield reply
+            finally:
+                self.state.sessions.discard(session)
+                service.metrics.streams.labels("grpc_session").dec()
+            if session.drained:
+                shutting_down = UnavailableError("the node is shutting down", retry_after=1.0)
+                await abort_with(context, shutting_down)
+
+
+def _span(context: grpc.aio.ServicerContext[Any, Any], method: str) -> AbstractContextManager[Any]:
+    """The call's span, child of a ``traceparent`` in its metadata (when tracing is on)."""
+    carrier = {
+        k.lower(): v
+        for k, v in context.invocation_metadata() or ()
+        if isinstance(v, str) and k.lower() in tracing.TRACE_HEADERS
+    }
+    attributes = {
+        "rpc.system": "grpc",
+        "rpc.service": "ruvstream.v1.VectorSearch",
+        "rpc.method": method,
+    }
+    return tracing.server_span("node", f"grpc {method}", carrier, attributes)
