@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import httpx
@@ -13,7 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruvstream.api.grpc import SERVICE_NAME
 from ruvstream.api.grpc.v1 import vector_search_pb2 as pb
 from ruvstream.api.grpc.v1 import vector_search_pb2_grpc as pb_grpc
-from tests.grpc.conftest import GrpcNode
+from tests.grpc.conftest import GrpcNode, grpc_node_at
 
 DEADLINE = 30.0
 
@@ -172,3 +173,22 @@ async def test_sigterm_ends_sessions_with_unavailable_and_the_node_exits_0(
         assert ended.value.code() is grpc.StatusCode.UNAVAILABLE
         stream.send(None)
     assert code == 0
+
+
+async def test_open_sessions_count_against_the_connection_limit(tmp_path: Path) -> None:
+    with grpc_node_at(tmp_path / "node", "--max-connections", "1") as node:
+        async with grpc.aio.insecure_channel(node.target) as channel:
+            stub = pb_grpc.VectorSearchStub(channel)
+            stream = Stream(stub)
+            stream.send(pb.SessionRequest(request_id="x"))  # answered: the stream is admitted
+            assert (await stream.reply()).error.code == "invalid_parameter"
+            with pytest.raises(grpc.aio.AioRpcError) as full:
+                await stub.Search(pb.SearchRequest(collection="c"))
+            assert full.value.code() is grpc.StatusCode.UNAVAILABLE
+            assert dict(full.value.trailing_metadata() or ())["retry-after"] == "1"
+            stream.send(None)
+            assert await stream.call.code() is grpc.StatusCode.OK
+            # The stream has closed: the next call is admitted (and finds no collection).
+            with pytest.raises(grpc.aio.AioRpcError) as missing:
+                await stub.Search(pb.SearchRequest(collection="c"))
+            assert missing.value.code() is grpc.StatusCode.NOT_FOUND

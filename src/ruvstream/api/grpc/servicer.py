@@ -9,14 +9,16 @@ the error says) and ``ruvstream-error-bin`` (the ``Error`` message).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, NoReturn
 
 import grpc
 
 from ruvstream import tracing
+from ruvstream.api.admission import refusal
 from ruvstream.api.grpc import codec
 from ruvstream.api.grpc.auth import BearerCheck, bearer_token
 from ruvstream.api.grpc.session import GrpcSession
@@ -43,6 +45,10 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any], exc: BaseExcep
     raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
 
+_GRPC_SCOPE = {"type": "grpc", "headers": []}
+"""What admission's ``refusal`` reads of a call: not HTTP, so no declared body size."""
+
+
 class VectorSearchServicer(pb_grpc.VectorSearchServicer):
     def __init__(self, state: ServingState, authorize: BearerCheck | None = None) -> None:
         self.state = state
@@ -53,11 +59,29 @@ class VectorSearchServicer(pb_grpc.VectorSearchServicer):
         try:
             if self.authorize is not None:
                 await self.authorize(bearer_token(context.invocation_metadata()))
-            if self.state.draining:
-                raise UnavailableError("the node is shutting down", retry_after=1.0)
+            refused = refusal(self.state, _GRPC_SCOPE)
+            if refused is not None:
+                if self.state.node is not None:
+                    self.state.node.metrics.rejected.labels(refused.code).inc()
+                raise refused
             return self.state.require_service()
         except Exception as exc:
             await self._fail(context, exc)
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        """The call counts against ``--max-connections`` while it runs, as HTTP requests do."""
+        node = self.state.node
+        gauge = node.metrics.open_connections["grpc"] if node is not None else None
+        self.state.active += 1
+        if gauge is not None:
+            gauge.inc()
+        try:
+            yield
+        finally:
+            self.state.active -= 1
+            if gauge is not None:
+                gauge.dec()
 
     async def _fail(self, context: grpc.aio.ServicerContext[Any, Any], exc: Exception) -> NoReturn:
         error = as_ruvstream_error(exc)
@@ -70,25 +94,28 @@ class VectorSearchServicer(pb_grpc.VectorSearchServicer):
     ) -> pb.SearchReply:
         with _span(context, "Search"):
             service = await self._enter(context)
-            try:
-                answer = await service.search(request.collection, codec.search_fields(request))
-            except Exception as exc:
-                await self._fail(context, exc)
-            return codec.search_reply(answer)
+            with self._counted():
+                try:
+                    answer = await service.search(request.collection, codec.search_fields(request))
+                except Exception as exc:
+                    await self._fail(context, exc)
+                return codec.search_reply(answer)
 
     async def StreamSearch(
         self, request: pb.SearchRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[pb.Hit]:
         with _span(context, "StreamSearch"):
             service = await self._enter(context)
-            try:
-                pending = service.start_search(request.collection, codec.search_fields(request))
-                await pending.future
-                hits = pending.hits()
-            except Exception as exc:
-                await self._fail(context, exc)
-            for hit in hits:
-                yield codec.hit_message(hit)
+            with self._counted():
+                try:
+                    fields = codec.search_fields(request)
+                    pending = service.start_search(request.collection, fields)
+                    await pending.future
+                    hits = pending.hits()
+                except Exception as exc:
+                    await self._fail(context, exc)
+                for hit in hits:
+                    yield codec.hit_message(hit)
 
     async def Session(
         self,
@@ -101,8 +128,9 @@ class VectorSearchServicer(pb_grpc.VectorSearchServicer):
             self.state.sessions.add(session)
             service.metrics.streams.labels("grpc_session").inc()
             try:
-                async for reply in session.replies(request_iterator):
-                    yield reply
+                with self._counted():
+                    async for reply in session.replies(request_iterator):
+                        yield reply
             finally:
                 self.state.sessions.discard(session)
                 service.metrics.streams.labels("grpc_session").dec()
