@@ -147,10 +147,20 @@ async def test_session_answers_by_id_and_pushes_matches(grpc_node: GrpcNode) -> 
 
 @pytest.mark.parametrize("service", ["", SERVICE_NAME])
 async def test_health_service_answers_serving(grpc_node: GrpcNode, service: str) -> None:
+    """SERVING once the node is open (NOT_SERVING only while it loads or drains)."""
+    serving = health_pb2.HealthCheckResponse.SERVING
     async with grpc.aio.insecure_channel(grpc_node.target) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        answer = await health.Check(health_pb2.HealthCheckRequest(service=service))
-    assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        request = health_pb2.HealthCheckRequest(service=service)
+        deadline = asyncio.get_running_loop().time() + DEADLINE
+        while (answer := await health.Check(request)).status != serving:
+            assert answer.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert asyncio.get_running_loop().time() < deadline, "never SERVING"
+            await asyncio.sleep(0.05)
+        unknown = health_pb2.HealthCheckRequest(service="no.such.Service")
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await health.Check(unknown)
+    assert missing.value.code() is grpc.StatusCode.NOT_FOUND
 
 
 async def test_sigterm_ends_sessions_with_unavailable_and_the_node_exits_0(
