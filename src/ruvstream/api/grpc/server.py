@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -71,10 +72,16 @@ class GrpcServer:
 
 
 async def start_grpc(
-    state: ServingState, host: str, port: int, *, authorize: BearerCheck | None = None
+    state: ServingState,
+    host: str,
+    port: int,
+    *,
+    authorize: BearerCheck | None = None,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
 ) -> GrpcServer:
     """Serve on ``host:port`` (0 picks a free port); health is NOT_SERVING until ``follow``
-    sees the node open."""
+    sees the node open. With ``certfile`` and ``keyfile`` (PEM) the port speaks TLS only."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", state.settings.limits.max_payload_bytes),
@@ -85,8 +92,12 @@ async def start_grpc(
     checks = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checks, server)
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    credentials = _credentials(certfile, keyfile)
     try:
-        bound = server.add_insecure_port(address)
+        if credentials is not None:
+            bound = server.add_secure_port(address, credentials)
+        else:
+            bound = server.add_insecure_port(address)
     except RuntimeError as exc:
         raise serving.StartupError(f"cannot listen for gRPC on {address}: {exc}") from None
     if bound == 0:
@@ -95,3 +106,10 @@ async def start_grpc(
     grpc_server = GrpcServer(server, checks, bound)
     await grpc_server.set_serving(False)
     return grpc_server
+
+
+def _credentials(certfile: Path | None, keyfile: Path | None) -> grpc.ServerCredentials | None:
+    """TLS credentials from PEM files (read once, at start-up), or None for cleartext."""
+    if certfile is None or keyfile is None:
+        return None
+    return grpc.ssl_server_credentials([(keyfile.read_bytes(), certfile.read_bytes())])
