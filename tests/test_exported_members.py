@@ -17,6 +17,8 @@ PACKAGES = [
     "ruvstream.engine",
     "ruvstream.service",
     "ruvstream.api",
+    "ruvstream.api.grpc",
+    "ruvstream.tracing",
     "ruvstream.cli",
     "ruvstream.testing",
     "ruvstream.devstack",

@@ -24,6 +24,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "TracingSettings",
 ]
 
 
@@ -37,6 +38,12 @@ class ServerSettings:
     heartbeat_seconds: float = 20.0
     http: str = "auto"
     """auto | fast | standard: the HTTP/1.1 protocol (see ``api/http_mode.py``)."""
+    grpc_port: int | None = None
+    """The gRPC port (0 picks a free one); None serves no gRPC."""
+    grpc_port_file: Path | None = None
+    """Where the bound gRPC port is written once listening."""
+    http2: bool = False
+    """Serve the main port with hypercorn: HTTP/2 (h2c, prior knowledge, TLS) and HTTP/1.1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +147,12 @@ class AuthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TracingSettings:
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP traces URL; None (the default) traces nothing (see ``ruvstream.tracing``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
@@ -150,6 +163,7 @@ class Settings:
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def as_dict(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:

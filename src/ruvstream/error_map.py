@@ -22,7 +22,8 @@ the way httpx's ``map_httpcore_exceptions`` walks one family into another.
 Node and router build every error answer from here: the HTTP status, one
 ``Retry-After`` rule, the JSON error body, the WebSocket error frame and
 the close code. gRPC statuses are ``grpc.StatusCode`` names, kept as strings
-until a gRPC transport exists. Nothing here knows a web framework.
+(the gRPC transport, ``api/grpc/``, looks them up), so nothing here knows a
+web framework or gRPC.
 """
 
 from __future__ import annotations

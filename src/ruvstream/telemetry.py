@@ -92,7 +92,9 @@ class NodeMetrics:
             registry=r,
         )
         # Per-request gauges: the label children are looked up once, here.
-        self.open_connections = {p: self.connections.labels(p) for p in ("http", "websocket")}
+        self.open_connections = {
+            p: self.connections.labels(p) for p in ("http", "websocket", "grpc")
+        }
         self.streams = Gauge(
             "ruvstream_streams_active",
             "Open long-lived streams by kind",

@@ -159,3 +159,20 @@ def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Pat
     # CPU and memory each on an axis of its own unit, not RSS's range flattening CPU
     assert dict(server_axes) == {"CPU %": "y", "RSS MB": "y2"}
     assert titles["chart-server"]["y"].startswith("CPU") and "MB" in titles["chart-server"]["y2"]
+
+
+def test_http2_run_spawns_an_http2_node_and_refuses_one_without(
+    node: NodeProcess, tmp_path: Path
+) -> None:
+    short = ["--queries", "200", "--seconds", "2", "--rate", "30", "--streams", "5"]
+    runner = CliRunner()
+    spawned = runner.invoke(
+        bench, ["run", "baseline_100m", "--protocol", "http2", "--out", str(tmp_path), *short]
+    )
+    assert spawned.exit_code in (0, 99), spawned.output
+    assert "server searches" in spawned.output
+    refused = runner.invoke(
+        bench,
+        ["run", "baseline_100m", "--url", node.url, "--protocol", "http2", "--out", str(tmp_path)],
+    )
+    assert refused.exit_code == 2 and "--http2" in refused.output

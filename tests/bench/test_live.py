@@ -12,13 +12,15 @@ import httpx
 import pytest
 from hdrh.histogram import HdrHistogram
 
+from ruvstream.bench import datasets
 from ruvstream.bench.histograms import summarize
 from ruvstream.bench.loadgen import LoadResult
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, execute
 from ruvstream.bench.scenarios import LocalScale
 from ruvstream.bench.scrape import parse_metrics, total
 from ruvstream.bench.streams import StreamPool, source_address
-from ruvstream.testing import NodeProcess
+from ruvstream.bench.target import prepare
+from ruvstream.testing import NodeProcess, running_node
 
 
 def _config(node: NodeProcess, tmp_path: Path, **kw: object) -> RunConfig:
@@ -60,13 +62,22 @@ async def test_report_counts_agree_with_the_server(
     assert result["latency"]["by_key"][0]["protocol"] == protocol
 
 
-async def test_http2_runs_over_h2c_or_says_it_fell_back(node: NodeProcess, tmp_path: Path) -> None:
-    result = await execute(_config(node, tmp_path, protocol="http2"))
-    used = result["latency"]["by_key"][0]["protocol"]
-    if used == "http":
-        assert "HTTP/2" in result["notes"][0]
-    else:
-        assert used == "http2" and result["notes"] == []
+async def test_http2_scenarios_refuse_a_node_without_http2(
+    node: NodeProcess, tmp_path: Path
+) -> None:
+    with pytest.raises(ScenarioUnavailableError, match="--http2"):
+        await execute(_config(node, tmp_path, protocol="http2"))
+
+
+async def test_http2_runs_every_request_over_h2c(bench_cache: Path, tmp_path: Path) -> None:
+    data = datasets.load("glove-10k", queries=200, k=10)
+    with running_node(tmp_path / "h2-node", args=["--http2"]) as h2_node:
+        await prepare(h2_node.url, "bench", data)
+        result = await execute(_config(h2_node, tmp_path, protocol="http2"))
+    assert result["latency"]["by_key"][0]["protocol"] == "http2"
+    assert result["notes"] == []
+    # A search answered over HTTP/1.1 fails as not_http2: none did.
+    assert result["summary"]["failed"] == 0
     assert result["summary"]["ok"] == result["summary"]["server_searches"] > 30
 
 

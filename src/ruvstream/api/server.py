@@ -12,16 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
 
-from ruvstream import serving
+from ruvstream import serving, tracing
 from ruvstream.api.app import create_app
+from ruvstream.api.http2 import serve_http2
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
 from ruvstream.auth import KeyFileError
 from ruvstream.config import Settings
+
+if TYPE_CHECKING:
+    from ruvstream.api.grpc import GrpcServer
 
 __all__ = ["DrainingServer", "refuse_open_listener", "serve"]
 
@@ -71,6 +76,10 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
     except KeyFileError as exc:
         raise serving.StartupError(str(exc)) from None
     state: ServingState = app.state.serving
+    if settings.tracing.otlp_endpoint is not None:
+        tracing.configure("ruvstream-node", otlp_endpoint=settings.tracing.otlp_endpoint)
+    if tracing.enabled():
+        app.add_middleware(tracing.TracingMiddleware, component="node")
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -83,21 +92,65 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         ws_per_message_deflate=False,
         # A node never looks at client addresses, so it skips the proxy-header layer.
         proxy_headers=False,
-        http=http_protocol_for(settings.server.http, app),
+        # Unused with --http2 (hypercorn serves), so --http is not looked at then.
+        http="auto" if settings.server.http2 else http_protocol_for(settings.server.http, app),
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,
         **serving.tls_options(settings.auth.tls_cert, settings.auth.tls_key),
     )
     sock = serving.bind(settings.server.host, settings.server.port)
-    running = await serving.start(
-        DrainingServer(config, state), sock, port_file=settings.server.port_file
+    try:
+        grpc_server = await _start_grpc(state)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        if grpc_server is not None:
+            grpc_server.follow(state)
+        if settings.server.http2:
+            await serve_http2(
+                app,
+                state,
+                sock,
+                port_file=settings.server.port_file,
+                certfile=settings.auth.tls_cert,
+                keyfile=settings.auth.tls_key,
+            )
+            return
+        running = await serving.start(
+            DrainingServer(config, state), sock, port_file=settings.server.port_file
+        )
+        log.info(
+            "ruvstream node %s listening on %s://%s:%d",
+            settings.node.node_id,
+            "https" if settings.auth.tls_cert else "http",
+            settings.server.host,
+            running.port,
+        )
+        await running.wait()
+    finally:
+        if grpc_server is not None:
+            await grpc_server.stop(grace=1.0)
+        tracing.shutdown()  # flush the spans still batched
+
+
+async def _start_grpc(state: ServingState) -> GrpcServer | None:
+    """gRPC beside uvicorn when ``--grpc-port`` is given: bound before the node loads."""
+    server = state.settings.server
+    if server.grpc_port is None:
+        return None
+    from ruvstream.api.grpc import start_grpc
+
+    auth = state.settings.auth
+    grpc_server = await start_grpc(
+        state,
+        server.host,
+        server.grpc_port,
+        certfile=auth.tls_cert,
+        keyfile=auth.tls_key,
     )
-    log.info(
-        "ruvstream node %s listening on %s://%s:%d",
-        settings.node.node_id,
-        "https" if settings.auth.tls_cert else "http",
-        settings.server.host,
-        running.port,
-    )
-    await running.wait()
+    if server.grpc_port_file is not None:
+        serving.write_port_file(server.grpc_port_file, grpc_server.port)
+    log.info("gRPC listening on %s:%d", server.host, grpc_server.port)
+    return grpc_server

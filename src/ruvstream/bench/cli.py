@@ -32,7 +32,7 @@ from ruvstream.bench.replication_lag import replication_benchmark
 from ruvstream.bench.router_overhead import router_benchmark
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
 from ruvstream.bench.scaling.cli import scaling as scaling_command
-from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape
+from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape, get_scenario
 from ruvstream.bench.startup import startup_benchmark
 from ruvstream.bench.target import spawned_node
 from ruvstream.bench.transports import PROTOCOLS
@@ -204,6 +204,9 @@ def run_command(
             url = stack.enter_context(deployment).url
         elif url is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            http2 = (protocol or get_scenario(scenario).protocol) == "http2"
+            if http2 and "--http2" not in node_args:
+                node_args = (*node_args, "--http2")  # the node must speak it
             url = stack.enter_context(spawned_node(data_dir, *node_args))
         config = RunConfig(
             scenario,

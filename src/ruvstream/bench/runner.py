@@ -117,8 +117,10 @@ async def execute(
     raise_file_limit()
     notes: list[str] = []
     if scenario.protocol == "http2" and not await speaks_http2(config.url):
-        notes.append("the node did not accept HTTP/2 (h2c prior knowledge): ran over HTTP/1.1")
-        scenario = replace(scenario, protocol="http")
+        raise ScenarioUnavailableError(
+            f"{scenario.name} runs over HTTP/2, and {config.url} does not answer HTTP/2 "
+            "(h2c prior knowledge): start the node with `ruvstream serve --http2`"
+        )
     workload = Workload(
         config.collection,
         data.queries,

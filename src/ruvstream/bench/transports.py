@@ -24,6 +24,7 @@ __all__ = [
     "RequestFailed",
     "Transport",
     "WsTransport",
+    "http2_client",
     "make",
     "speaks_http2",
 ]
@@ -70,9 +71,12 @@ class HttpTransport:
     ) -> None:
         self.protocol = protocol
         self._extra: dict[str, Any] = {"ef": ef} if ef is not None else {}
-        self._client = pooled_http_client(
-            base_url, max_connections=max_connections, timeout=None, http2=protocol == "http2"
-        )
+        if protocol == "http2":
+            self._client = http2_client(base_url, max_connections=max_connections)
+        else:
+            self._client = pooled_http_client(
+                base_url, max_connections=max_connections, timeout=None
+            )
 
     async def search(self, collection: str, vector: list[float], k: int) -> list[str]:
         body = orjson.dumps({"vector": vector, "k": k, **self._extra})
@@ -86,6 +90,8 @@ class HttpTransport:
             raise RequestFailed(type(exc).__name__.lower(), str(exc)) from exc
         if response.status_code != 200:
             raise RequestFailed(_error_code(response.status_code, response.content))
+        if self.protocol == "http2" and response.http_version != "HTTP/2":
+            raise RequestFailed("not_http2", f"answered over {response.http_version}")
         return [str(hit["id"]) for hit in orjson.loads(response.content)["hits"]]
 
     async def _search_sse(self, url: str, body: bytes, headers: dict[str, str]) -> list[str]:
@@ -198,6 +204,23 @@ class WsTransport:
         for task in self._readers:
             task.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
+
+
+def http2_client(base_url: str, *, max_connections: int = 256) -> httpx.AsyncClient:
+    """HTTP/2 only: prior knowledge (h2c) on http://, ALPN ``h2`` on https://.
+
+    httpx needs ``h2`` for this, and with HTTP/1.1 allowed it would speak
+    HTTP/1.1 over cleartext: ``http1=False`` makes it HTTP/2 or nothing.
+    """
+    return httpx.AsyncClient(
+        base_url=base_url,
+        http1=False,
+        http2=True,
+        timeout=None,
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+    )
 
 
 async def speaks_http2(base_url: str) -> bool:

@@ -25,6 +25,7 @@ from ruvstream.config import (
     ServerSettings,
     Settings,
     StorageSettings,
+    TracingSettings,
 )
 
 __all__ = ["main", "settings_from_options"]
@@ -85,6 +86,26 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             type=click.Path(path_type=Path),
             default=None,
             help="Write the bound port here once listening.",
+        ),
+        click.option(
+            "--http2",
+            is_flag=True,
+            default=False,
+            help="Serve HTTP/2 (prior knowledge, h2c upgrade, and ALPN over TLS) beside "
+            "HTTP/1.1 on the main port, with hypercorn instead of uvicorn (--http is then unused).",
+        ),
+        click.option(
+            "--grpc-port",
+            type=int,
+            default=None,
+            help="Also serve gRPC (ruvstream.v1.VectorSearch) on this port; 0 picks a free "
+            "one. Off by default.",
+        ),
+        click.option(
+            "--grpc-port-file",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Write the bound gRPC port here once listening.",
         ),
         click.option("--region", default="local", show_default=True),
         click.option("--node-id", default=None, help="Defaults to host-pid."),
@@ -168,6 +189,12 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
         ),
         click.option("--capacity", type=int, default=256, show_default=True),
         click.option("--advertise-url", default=None, help="URL others reach this node at."),
+        click.option(
+            "--otlp-endpoint",
+            default=None,
+            help="Send request spans to this OTLP/HTTP traces URL "
+            "(http://collector:4318/v1/traces). Off by default.",
+        ),
         click.option("--log-level", default="info", show_default=True),
         *_auth_options(),
     ]
@@ -241,6 +268,9 @@ def settings_from_options(**o: object) -> Settings:
             port_file=o["port_file"],  # type: ignore[arg-type]
             drain_seconds=float(o["drain_seconds"]),  # type: ignore[arg-type]
             http=str(o["http"]),
+            grpc_port=None if o.get("grpc_port") is None else int(o["grpc_port"]),  # type: ignore[call-overload]
+            grpc_port_file=o.get("grpc_port_file"),  # type: ignore[arg-type]
+            http2=bool(o.get("http2", False)),
         ),
         node=node,
         storage=StorageSettings(
@@ -276,6 +306,9 @@ def settings_from_options(**o: object) -> Settings:
             drain_notice_seconds=min(1.0, float(o["drain_seconds"]) / 4),  # type: ignore[arg-type]
         ),
         auth=_auth_settings(o),
+        tracing=TracingSettings(
+            otlp_endpoint=str(o["otlp_endpoint"]) if o.get("otlp_endpoint") else None
+        ),
     )
 
 

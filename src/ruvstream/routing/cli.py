@@ -140,6 +140,12 @@ def _networks(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--breaker-window", type=int, default=50, show_default=True)
 @click.option("--breaker-min-calls", type=int, default=10, show_default=True)
 @click.option("--breaker-open-seconds", type=float, default=5.0, show_default=True)
+@click.option(
+    "--otlp-endpoint",
+    default=None,
+    help="Send request spans to this OTLP/HTTP traces URL; the node gets each span's "
+    "traceparent. Off by default.",
+)
 @click.option("--log-level", default="info", show_default=True)
 def router(
     host: str,
@@ -170,6 +176,7 @@ def router(
     breaker_window: int,
     breaker_min_calls: int,
     breaker_open_seconds: float,
+    otlp_endpoint: str | None,
     log_level: str,
 ) -> None:
     """Route clients to the nearest healthy node, with breakers, limits and shedding."""
@@ -216,6 +223,10 @@ def router(
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
+    if otlp_endpoint:
+        from ruvstream import tracing
+
+        tracing.configure("ruvstream-router", otlp_endpoint=otlp_endpoint)
     try:
         import uvloop
     except ImportError:  # uvloop is in uvicorn[standard]; plain asyncio works without it

@@ -27,6 +27,7 @@ import time
 import aiohttp
 from starlette.types import Receive, Scope, Send
 
+from ruvstream import tracing
 from ruvstream.core.retry import Backoff, Retrier, RetryPolicy
 from ruvstream.errors import PayloadTooLargeError, RuvstreamError, UnavailableError
 
@@ -124,7 +125,7 @@ class _Forward:
             response = await router.session.request(
                 self.method,
                 node.url + self.target,  # already percent-encoded; yarl keeps escapes
-                headers=self.headers,
+                headers=tracing.outgoing_headers(self.headers),
                 data=self.body or None,
                 allow_redirects=False,
             )

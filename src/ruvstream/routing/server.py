@@ -13,10 +13,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
-from ruvstream import serving
+from ruvstream import serving, tracing
 
 from .app import RouterApp
 from .config import RouterSettings
@@ -26,11 +27,16 @@ __all__ = ["make_server", "running_router", "serve"]
 log = logging.getLogger(__name__)
 
 
+def _instrumented(app: RouterApp) -> Any:
+    """The router app, inside a span per request once tracing is configured."""
+    return tracing.TracingMiddleware(app, "router") if tracing.enabled() else app
+
+
 def make_server(
     settings: RouterSettings, log_level: str = "warning", *, handle_signals: bool = True
 ) -> serving.Server:
     config = uvicorn.Config(
-        RouterApp(settings),
+        _instrumented(RouterApp(settings)),
         lifespan="on",
         log_level=log_level,
         ws="websockets-sansio",
@@ -51,7 +57,10 @@ async def serve(
     running = await serving.start(make_server(settings, log_level), sock, port_file=port_file)
     scheme = "https" if settings.tls_cert else "http"
     log.info("ruvstream router listening on %s://%s:%d", scheme, host, running.port)
-    await running.wait()
+    try:
+        await running.wait()
+    finally:
+        tracing.shutdown()  # flush the spans still batched
 
 
 @contextlib.asynccontextmanager

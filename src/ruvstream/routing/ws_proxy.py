@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from ruvstream import tracing
 from ruvstream.error_map import CLOSE_NORMAL, CLOSE_TRY_AGAIN_LATER, error_frame
 from ruvstream.errors import UnavailableError
 
@@ -53,7 +54,8 @@ async def _connect(
                 max_size=router.settings.max_payload_bytes,
                 ping_interval=10.0,
                 ping_timeout=10.0,
-                additional_headers=headers or None,
+                # the client's key headers, and the router's span if traced
+                additional_headers=tracing.outgoing_headers(headers.items()) or None,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake):
             router.record(node, False, time.monotonic() - started)
