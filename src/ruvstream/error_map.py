@@ -11,6 +11,7 @@
     RateLimitedError           429   1008 policy             RESOURCE_EXHAUSTED
     UnavailableError           503   1013 try again later    UNAVAILABLE
     RequestTimeoutError        504   1013 try again later    DEADLINE_EXCEEDED
+    SlowConsumerError          429   1008 policy             RESOURCE_EXHAUSTED
     InternalError              500   1011 internal           INTERNAL
 
 A class takes the row of its nearest listed ancestor (its own, if listed),
@@ -41,6 +42,7 @@ from ruvstream.errors import (
     RateLimitedError,
     RequestTimeoutError,
     RuvstreamError,
+    SlowConsumerError,
     UnauthorizedError,
     UnavailableError,
 )
@@ -94,6 +96,7 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     RateLimitedError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
     UnavailableError: ErrorRow(503, CLOSE_TRY_AGAIN_LATER, "UNAVAILABLE"),
     RequestTimeoutError: ErrorRow(504, CLOSE_TRY_AGAIN_LATER, "DEADLINE_EXCEEDED"),
+    SlowConsumerError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
     InternalError: ErrorRow(500, CLOSE_INTERNAL, "INTERNAL"),
 }
 

@@ -19,6 +19,7 @@
     +-- RateLimitedError                 rate_limited  (retry_after)
     +-- UnavailableError                 unavailable   (retry_after)
     +-- RequestTimeoutError              timeout
+    +-- SlowConsumerError                slow_consumer
     +-- InternalError                    internal
 
 Every error carries a stable machine-readable ``code`` and structured
@@ -49,6 +50,7 @@ __all__ = [
     "RecordNotFoundError",
     "RequestTimeoutError",
     "RuvstreamError",
+    "SlowConsumerError",
     "SubscriptionNotFoundError",
     "UnauthorizedError",
     "UnavailableError",
@@ -161,6 +163,12 @@ class UnavailableError(RuvstreamError):
 
 class RequestTimeoutError(RuvstreamError):
     code = "timeout"
+
+
+class SlowConsumerError(RuvstreamError):
+    """A stream whose reader fell behind: its outbound queue filled, so it was closed."""
+
+    code = "slow_consumer"
 
 
 class InternalError(RuvstreamError):

@@ -105,6 +105,12 @@ class NodeMetrics:
             ["reason"],
             registry=r,
         )
+        self.slow_consumers = Counter(
+            "ruvstream_slow_consumer_closes_total",
+            "Streams closed because their reader fell behind, by transport and cause",
+            ["transport", "cause"],
+            registry=r,
+        )
         self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._recent_searches: deque[float] = deque(maxlen=2048)
         self._search_children: dict[str, Any] = {}

@@ -20,6 +20,7 @@ from ruvstream import serving
 from ruvstream.api.app import create_app
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
+from ruvstream.api.ws_protocol import node_ws_protocol
 from ruvstream.config import Settings
 
 __all__ = ["DrainingServer", "serve"]
@@ -68,6 +69,7 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         # A node never looks at client addresses, so it skips the proxy-header layer.
         proxy_headers=False,
         http=http_protocol_for(settings.server.http, app),
+        ws=node_ws_protocol(state),
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,
