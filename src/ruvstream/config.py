@@ -78,6 +78,10 @@ class LimitSettings:
     max_outbox_bytes: int = 16 * 1024 * 1024
     send_stall_seconds: float = 30.0
     """A WebSocket whose peer takes no bytes for this long while some wait to go out is cut."""
+    header_timeout_seconds: float = 10.0
+    """A request's head must be in within this long (from the connection or its first byte)."""
+    body_timeout_seconds: float = 60.0
+    """A request's body must be in within this long of its head."""
 
 
 @dataclass(frozen=True, slots=True)

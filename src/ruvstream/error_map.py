@@ -12,6 +12,7 @@
     UnavailableError           503   1013 try again later    UNAVAILABLE
     RequestTimeoutError        504   1013 try again later    DEADLINE_EXCEEDED
     SlowConsumerError          429   1008 policy             RESOURCE_EXHAUSTED
+    ClientTimeoutError         408   1008 policy             DEADLINE_EXCEEDED
     InternalError              500   1011 internal           INTERNAL
 
 A class takes the row of its nearest listed ancestor (its own, if listed),
@@ -34,6 +35,7 @@ import orjson
 
 from ruvstream.errors import (
     BadRequestError,
+    ClientTimeoutError,
     CollectionExistsError,
     ConflictError,
     InternalError,
@@ -97,6 +99,7 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     UnavailableError: ErrorRow(503, CLOSE_TRY_AGAIN_LATER, "UNAVAILABLE"),
     RequestTimeoutError: ErrorRow(504, CLOSE_TRY_AGAIN_LATER, "DEADLINE_EXCEEDED"),
     SlowConsumerError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
+    ClientTimeoutError: ErrorRow(408, CLOSE_POLICY, "DEADLINE_EXCEEDED"),
     InternalError: ErrorRow(500, CLOSE_INTERNAL, "INTERNAL"),
 }
 

@@ -20,6 +20,7 @@
     +-- UnavailableError                 unavailable   (retry_after)
     +-- RequestTimeoutError              timeout
     +-- SlowConsumerError                slow_consumer
+    +-- ClientTimeoutError               client_timeout
     +-- InternalError                    internal
 
 Every error carries a stable machine-readable ``code`` and structured
@@ -35,6 +36,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "BadRequestError",
+    "ClientTimeoutError",
     "CollectionExistsError",
     "CollectionNotFoundError",
     "ConflictError",
@@ -169,6 +171,12 @@ class SlowConsumerError(RuvstreamError):
     """A stream whose reader fell behind: its outbound queue filled, so it was closed."""
 
     code = "slow_consumer"
+
+
+class ClientTimeoutError(RuvstreamError):
+    """The client took too long to send its request's head or body."""
+
+    code = "client_timeout"
 
 
 class InternalError(RuvstreamError):

@@ -50,11 +50,15 @@ HTTP_MODES: tuple[HttpMode, ...] = ("auto", "fast", "standard")
 _MODULE_NAMES = ("STATUS_LINE", "HttpToolsProtocol", "RequestResponseCycle")
 _PROTOCOL_METHODS = (
     "_start_asgi_task",
+    "on_message_begin",
+    "on_headers_complete",
     "on_message_complete",
+    "on_response_complete",
     "handle_websocket_upgrade",
     "connection_made",
+    "connection_lost",
 )
-_PROTOCOL_FIELDS = ("app", "loop", "transport", "cycle")
+_PROTOCOL_FIELDS = ("app", "loop", "transport", "cycle", "pipeline")
 _CYCLE_FIELDS = (
     "scope",
     "body",

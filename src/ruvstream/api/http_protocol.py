@@ -25,16 +25,12 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import (
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
 
 from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
 from ruvstream.api.codec import parse_json
-from ruvstream.api.state import ServingState
+from ruvstream.api.http_guard import GuardedHttpProtocol
 from ruvstream.service import PendingSearch
 
 __all__ = ["NodeHttpProtocol", "node_http_protocol"]
@@ -44,8 +40,9 @@ SEARCH_ROUTE = "/v1/collections/{name}/search"
 _SEARCH = re.compile(r"/v1/collections/([^/]+)/search")
 
 
-class NodeHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with the search shortcut.
+class NodeHttpProtocol(GuardedHttpProtocol):
+    """uvicorn's httptools protocol with read deadlines (``api/http_guard.py``) and the
+    search shortcut.
 
     The shortcut engages only in front of the ASGI stack it stands in for:
     the node's own app (a plain Starlette app whose middleware is exactly
@@ -61,8 +58,7 @@ class NodeHttpProtocol(HttpToolsProtocol):
     unavailable" app.
     """
 
-    # Bound per server by node_http_protocol().
-    state: ServingState
+    # Bound per server by node_http_protocol() (with ``state``).
     node_app: Any
     stack_known: bool | None = None
 

@@ -33,7 +33,8 @@ class ServingState:
     search_paths: SearchPaths | None = None
     draining: bool = False
     active: int = 0
-    """Requests in progress plus open WebSockets: what the connection limit counts."""
+    """Requests in progress, open WebSockets, and HTTP connections waiting for a
+    request's head (``api/http_guard.py``): what the connection limit counts."""
     sessions: set[Closable] = field(default_factory=set)
     stop_streams: asyncio.Event = field(default_factory=asyncio.Event)
 

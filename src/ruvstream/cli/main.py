@@ -124,6 +124,20 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
             help="Cut a WebSocket whose peer takes no bytes for this long.",
         ),
+        click.option(
+            "--header-timeout",
+            type=float,
+            default=_LIMITS.header_timeout_seconds,
+            show_default=True,
+            help="Seconds a request's head may take to arrive (then 408 and close).",
+        ),
+        click.option(
+            "--body-timeout",
+            type=float,
+            default=_LIMITS.body_timeout_seconds,
+            show_default=True,
+            help="Seconds a request's body may take after its head (then 408 and close).",
+        ),
         click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
         click.option("--drain-seconds", type=float, default=10.0, show_default=True),
         click.option(
@@ -198,6 +212,8 @@ def settings_from_options(**o: object) -> Settings:
             max_payload_bytes=int(o["max_payload_bytes"]),  # type: ignore[call-overload]
             max_outbox_bytes=int(o.get("max_outbox_bytes", _LIMITS.max_outbox_bytes)),  # type: ignore[call-overload]
             send_stall_seconds=float(o.get("send_stall_seconds", _LIMITS.send_stall_seconds)),  # type: ignore[arg-type]
+            header_timeout_seconds=float(o.get("header_timeout", _LIMITS.header_timeout_seconds)),  # type: ignore[arg-type]
+            body_timeout_seconds=float(o.get("body_timeout", _LIMITS.body_timeout_seconds)),  # type: ignore[arg-type]
         ),
         replication=ReplicationSettings(
             bus=str(o["bus"]),
