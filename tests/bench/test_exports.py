@@ -24,4 +24,5 @@ def test_bench_group_has_the_documented_commands() -> None:
         "router",
         "replication",
         "scaling",
+        "streams-idle",
     }
