@@ -51,6 +51,23 @@ OPS = ("search", "upsert", "delete", "subscribe", "unsubscribe", "ping")
 
 
 class WebSocketSession:
+    __slots__ = (
+        "close_with",
+        "closing",
+        "limit",
+        "max_bytes",
+        "max_frames",
+        "metrics",
+        "outbox",
+        "outbox_bytes",
+        "service",
+        "state",
+        "subscriptions",
+        "tasks",
+        "writer",
+        "ws",
+    )
+
     def __init__(self, websocket: WebSocket, state: ServingState, service: NodeService) -> None:
         self.ws = websocket
         self.state = state
@@ -60,7 +77,8 @@ class WebSocketSession:
         self.limit = limits.max_inflight_per_connection
         self.max_frames = limits.max_outbox_frames
         self.max_bytes = limits.max_outbox_bytes
-        self.outbox: deque[bytes] = deque()
+        self.outbox: deque[bytes] | None = None
+        """Frames waiting to be written; None when there are none (idle: no deque held)."""
         self.outbox_bytes = 0
         self.writer: asyncio.Task[None] | None = None
         self.close_with: tuple[int, str] | None = None
@@ -76,7 +94,7 @@ class WebSocketSession:
             await self._read_loop()
         finally:
             self._end_work("socket closed")
-            self.outbox.clear()
+            self.outbox = None
             self.outbox_bytes = 0
             await asyncio.gather(
                 *([self.writer] if self.writer else []), *self.tasks, return_exceptions=True
@@ -111,6 +129,8 @@ class WebSocketSession:
     def _push(self, data: bytes) -> None:
         if self.close_with is not None:
             return  # closing: nothing more goes out
+        if self.outbox is None:
+            self.outbox = deque()
         if len(self.outbox) >= self.max_frames or self.outbox_bytes + len(data) > self.max_bytes:
             self._fell_behind()
             return
@@ -136,10 +156,9 @@ class WebSocketSession:
         )
         log.info("closing a slow WebSocket consumer: %s", error.message)
         self.metrics.slow_consumers.labels("websocket", "outbox").inc()
-        self.outbox.clear()
         self._end_work("slow consumer")
         frame = orjson.dumps(error_frame(None, error))
-        self.outbox.append(frame)
+        self.outbox = deque([frame])
         self.outbox_bytes = len(frame)
         self._close_after_outbox(close_code(error), "slow consumer")
 
@@ -150,11 +169,12 @@ class WebSocketSession:
                 data = self.outbox.popleft()
                 self.outbox_bytes -= len(data)
                 await self.ws.send_text(data.decode())
+            self.outbox = None
             if self.close_with is not None:
                 code, reason = self.close_with
                 await self.ws.close(code=code, reason=reason)
         except (WebSocketDisconnect, RuntimeError):
-            self.outbox.clear()  # the peer is gone: nothing more can leave
+            self.outbox = None  # the peer is gone: nothing more can leave
             self.outbox_bytes = 0
         finally:
             self.writer = None
