@@ -149,6 +149,8 @@ class WebSocketSession:
 
     def _fell_behind(self) -> None:
         """The reader let the outbox fill: drop it, end the work, say why, close."""
+        if self.close_with is not None:
+            return  # already closing: nothing more is queued for it
         error = SlowConsumerError(
             f"the socket fell behind: more than {self.max_frames} frames or "
             f"{self.max_bytes} bytes waited to be sent",
