@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
 from ruvstream.testing import NodeProcess, running_node
 from tests.node import raw_peer
@@ -35,8 +36,10 @@ def _no_app_errors(node: NodeProcess) -> None:
     assert "Exception in ASGI application" not in node.log_path.read_text()
 
 
-def test_a_head_sent_a_byte_a_second_is_cut_while_health_answers(tmp_path: Path) -> None:
-    with running_node(tmp_path / "node", args=["--header-timeout", "3"]) as node:
+@pytest.mark.parametrize("http", ["auto", "standard"])
+def test_a_head_sent_a_byte_a_second_is_cut_while_health_answers(tmp_path: Path, http: str) -> None:
+    args = ["--header-timeout", "3", "--http", http]
+    with running_node(tmp_path / "node", args=args) as node:
         sock = raw_peer.connect(node.port)
         request = b"GET /v1/collections HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 100
         started = time.monotonic()

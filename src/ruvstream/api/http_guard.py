@@ -30,7 +30,7 @@ from ruvstream.api.state import ServingState
 from ruvstream.error_map import http_error
 from ruvstream.errors import ClientTimeoutError
 
-__all__ = ["GuardedHttpProtocol"]
+__all__ = ["GuardedHttpProtocol", "guarded_http_protocol"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             cycle.disconnected = True
             cycle.message_event.set()
         self.transport.close()
+
+
+def guarded_http_protocol(state: ServingState) -> type[GuardedHttpProtocol]:
+    """The deadlines alone, without the search shortcut (``--http standard``)."""
+    return type("BoundGuardedHttpProtocol", (GuardedHttpProtocol,), {"state": state})
 
 
 def _timeout_answer(message: str) -> bytes:
