@@ -15,8 +15,8 @@ A connection past a deadline gets ``408`` with the JSON error body
 (``client_timeout``) if no answer has started, and is closed; a request
 whose body stalled is ended for the app as a disconnect. A connection
 waiting for a request's head (a new one, or an idle keep-alive one) counts
-in ``ServingState.active`` like a request in progress, so half-open
-connections count against ``max_connections``.
+in ``ServingState.waiting``, which the connection limit adds to the work in
+progress, so half-open connections count against ``max_connections``.
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _await_head(self, *, arm: bool) -> None:
         if not self._waiting:
             self._waiting = True
-            self.state.active += 1
+            self.state.waiting += 1
         if arm:
             self._arm("headers", self.state.settings.limits.header_timeout_seconds)
 
     def _head_is_in(self) -> None:
         if self._waiting:
             self._waiting = False
-            self.state.active -= 1
+            self.state.waiting -= 1
 
     def _arm(self, phase: str, seconds: float) -> None:
         self._disarm()
