@@ -77,7 +77,7 @@ class LimitSettings:
     """Frames waiting to go out on one WebSocket; past this (or the bytes) it is a slow consumer."""
     max_outbox_bytes: int = 16 * 1024 * 1024
     send_stall_seconds: float = 30.0
-    """A WebSocket whose peer takes no bytes for this long while some wait to go out is cut."""
+    """A connection whose peer takes no bytes for this long while some wait to go out is cut."""
     header_timeout_seconds: float = 10.0
     """A request's head must be in within this long (from the connection or its first byte)."""
     body_timeout_seconds: float = 60.0

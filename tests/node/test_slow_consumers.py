@@ -175,3 +175,34 @@ def test_sse_subscriber_that_never_reads_gets_an_error_event(slow_node: NodeProc
             _metric(http, "ruvstream_slow_consumer_closes_total", transport="sse", cause="queue")
             == 1
         )
+
+
+def test_sse_peer_that_takes_no_bytes_is_cut_and_its_subscription_ends(tmp_path: Path) -> None:
+    args = ["--send-stall-seconds", "2"]
+    with (
+        running_node(tmp_path / "node", args=args) as node,
+        httpx.Client(base_url=node.url, timeout=60) as http,
+    ):
+        assert http.put("/v1/collections/c", json={"dim": DIM}).status_code == 201
+        sub = http.post("/v1/collections/c/subscriptions", json=QUERY).json()["id"]
+        sock = raw_peer.connect(node.port)
+        sock.sendall(f"GET /v1/subscriptions/{sub}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+        def cut() -> bool:
+            return (
+                _metric(
+                    http, "ruvstream_slow_consumer_closes_total", transport="http", cause="stall"
+                )
+                >= 1
+            )
+
+        deadline = time.monotonic() + 60
+        while not cut() and time.monotonic() < deadline:
+            _write_until(http, node, cut, rounds=5)
+            time.sleep(0.2)
+        assert cut(), "an SSE peer that took nothing was never cut"
+        while http.delete(f"/v1/subscriptions/{sub}").status_code != 404:
+            assert time.monotonic() < deadline, "the cut stream's subscription stayed open"
+            time.sleep(0.2)
+        sock.close()
+        assert http.get("/health").status_code == 200

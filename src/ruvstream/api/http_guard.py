@@ -11,6 +11,9 @@ its socket forever, and is not counted anywhere until its headers are in.
     body      ``body_timeout_seconds`` from the end of the head until the whole
               body is in
 
+And a peer that takes no bytes of an answer (an SSE stream, a large
+body) for ``send_stall_seconds`` is cut (``api/stall.py``).
+
 A connection past a deadline gets ``408`` with the JSON error body
 (``client_timeout``) if no answer has started, and is closed; a request
 whose body stalled is ended for the app as a disconnect. A connection
@@ -26,6 +29,7 @@ import logging
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from ruvstream.api.stall import StallTimer
 from ruvstream.api.state import ServingState
 from ruvstream.error_map import http_error
 from ruvstream.errors import ClientTimeoutError
@@ -41,6 +45,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._stall = StallTimer(self.state, "http")
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting = False
         self._await_head(arm=True)
@@ -87,11 +92,21 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._await_head(arm=False)  # idle: uvicorn's keep-alive timeout applies
 
     def handle_websocket_upgrade(self) -> None:
+        self._stall.resumed()
         self._disarm()
         self._head_is_in()
         super().handle_websocket_upgrade()
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._stall.paused(self.loop, self.transport)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._stall.resumed()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._stall.resumed()
         self._disarm()
         self._head_is_in()
         super().connection_lost(exc)

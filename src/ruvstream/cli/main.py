@@ -122,7 +122,7 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             type=float,
             default=_LIMITS.send_stall_seconds,
             show_default=True,
-            help="Cut a WebSocket whose peer takes no bytes for this long.",
+            help="Cut a connection (WebSocket, SSE) whose peer takes no bytes for this long.",
         ),
         click.option(
             "--header-timeout",
