@@ -83,6 +83,17 @@ class LimitSettings:
     max_payload_bytes: int = 64 * 1024 * 1024
     max_subscription_queue: int = 10_000
     idempotency_ttl_seconds: float = 600.0
+    max_subscription_queue_bytes: int = 4 * 1024 * 1024
+    """Matches one subscription may have queued, in bytes (ids and metadata as JSON)."""
+    max_outbox_frames: int = 10_000
+    """Frames waiting to go out on one WebSocket; past this (or the bytes) it is a slow consumer."""
+    max_outbox_bytes: int = 16 * 1024 * 1024
+    send_stall_seconds: float = 30.0
+    """A connection whose peer takes no bytes for this long while some wait to go out is cut."""
+    header_timeout_seconds: float = 10.0
+    """A request's head must be in within this long (from the connection or its first byte)."""
+    body_timeout_seconds: float = 60.0
+    """A request's body must be in within this long of its head."""
 
 
 @dataclass(frozen=True, slots=True)

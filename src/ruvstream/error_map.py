@@ -15,6 +15,8 @@
     RateLimitedError           429   1008 policy             RESOURCE_EXHAUSTED
     UnavailableError           503   1013 try again later    UNAVAILABLE
     RequestTimeoutError        504   1013 try again later    DEADLINE_EXCEEDED
+    SlowConsumerError          429   1008 policy             RESOURCE_EXHAUSTED
+    ClientTimeoutError         408   1008 policy             DEADLINE_EXCEEDED
     InternalError              500   1011 internal           INTERNAL
 
 A class takes the row of its nearest listed ancestor (its own, if listed),
@@ -38,6 +40,7 @@ import orjson
 
 from ruvstream.errors import (
     BadRequestError,
+    ClientTimeoutError,
     CollectionExistsError,
     ConflictError,
     ForbiddenError,
@@ -48,6 +51,7 @@ from ruvstream.errors import (
     RateLimitedError,
     RequestTimeoutError,
     RuvstreamError,
+    SlowConsumerError,
     UnauthorizedError,
     UnavailableError,
     UnsupportedMediaTypeError,
@@ -108,6 +112,8 @@ ERROR_TABLE: Mapping[type[RuvstreamError], ErrorRow] = {
     RateLimitedError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
     UnavailableError: ErrorRow(503, CLOSE_TRY_AGAIN_LATER, "UNAVAILABLE"),
     RequestTimeoutError: ErrorRow(504, CLOSE_TRY_AGAIN_LATER, "DEADLINE_EXCEEDED"),
+    SlowConsumerError: ErrorRow(429, CLOSE_POLICY, "RESOURCE_EXHAUSTED"),
+    ClientTimeoutError: ErrorRow(408, CLOSE_POLICY, "DEADLINE_EXCEEDED"),
     InternalError: ErrorRow(500, CLOSE_INTERNAL, "INTERNAL"),
 }
 

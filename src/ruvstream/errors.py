@@ -23,6 +23,8 @@
     +-- RateLimitedError                 rate_limited  (retry_after)
     +-- UnavailableError                 unavailable   (retry_after)
     +-- RequestTimeoutError              timeout
+    +-- SlowConsumerError                slow_consumer
+    +-- ClientTimeoutError               client_timeout
     +-- InternalError                    internal
 
 Every error carries a stable machine-readable ``code`` and structured
@@ -38,6 +40,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "BadRequestError",
+    "ClientTimeoutError",
     "CollectionExistsError",
     "CollectionNotFoundError",
     "ConflictError",
@@ -55,6 +58,7 @@ __all__ = [
     "RecordNotFoundError",
     "RequestTimeoutError",
     "RuvstreamError",
+    "SlowConsumerError",
     "SubscriptionNotFoundError",
     "UnauthorizedError",
     "UnavailableError",
@@ -193,6 +197,18 @@ class UnavailableError(RuvstreamError):
 
 class RequestTimeoutError(RuvstreamError):
     code = "timeout"
+
+
+class SlowConsumerError(RuvstreamError):
+    """A stream whose reader fell behind: its outbound queue filled, so it was closed."""
+
+    code = "slow_consumer"
+
+
+class ClientTimeoutError(RuvstreamError):
+    """The client took too long to send its request's head or body."""
+
+    code = "client_timeout"
 
 
 class InternalError(RuvstreamError):

@@ -107,6 +107,18 @@ class NodeMetrics:
             ["reason"],
             registry=r,
         )
+        self.slow_consumers = Counter(
+            "ruvstream_slow_consumer_closes_total",
+            "Streams closed because their reader fell behind, by transport and cause",
+            ["transport", "cause"],
+            registry=r,
+        )
+        self.read_timeouts = Counter(
+            "ruvstream_http_read_timeouts_total",
+            "HTTP connections cut because a request's head or body arrived too slowly",
+            ["phase"],
+            registry=r,
+        )
         self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._recent_searches: deque[float] = deque(maxlen=2048)
         self._search_children: dict[str, Any] = {}

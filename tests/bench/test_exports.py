@@ -26,4 +26,5 @@ def test_bench_group_has_the_documented_commands() -> None:
         "scaling",
         "profile",
         "startup",
+        "streams-idle",
     }

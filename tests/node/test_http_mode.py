@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http import flow_control, httptools_impl
 
 from ruvstream.api import create_app, http_mode
+from ruvstream.api.http_guard import GuardedHttpProtocol
 from ruvstream.api.http_mode import (
     FastPathUnavailableError,
     fast_path_unavailable,
@@ -101,7 +102,9 @@ def test_each_mode_picks_its_protocol(tmp_path: Path) -> None:
     assert fast.node_app is app
     auto = http_protocol_for("auto", app)
     assert isinstance(auto, type) and issubclass(auto, NodeHttpProtocol)
-    assert http_protocol_for("standard", app) == "auto"  # uvicorn's own choice, untouched
+    standard = http_protocol_for("standard", app)
+    assert isinstance(standard, type) and issubclass(standard, GuardedHttpProtocol)
+    assert not issubclass(standard, NodeHttpProtocol), "standard takes no shortcut"
     with pytest.raises(ValueError, match="--http"):
         http_protocol_for("quick", app)
 
@@ -114,7 +117,8 @@ def test_an_unknown_stack_gets_standard_under_auto_and_a_refusal_under_fast(
     with pytest.raises(FastPathUnavailableError, match="StampMiddleware"):
         http_protocol_for("fast", app)
     with caplog.at_level(logging.WARNING, logger=http_mode.__name__):
-        assert http_protocol_for("auto", app) == "auto"
+        standard = http_protocol_for("auto", app)
+    assert isinstance(standard, type) and not issubclass(standard, NodeHttpProtocol)
     lines = [r.getMessage() for r in caplog.records if r.name == http_mode.__name__]
     assert len(lines) == 1 and "StampMiddleware" in lines[0]
 

@@ -79,9 +79,8 @@ async def test_full_queue_closes_the_subscriber_only() -> None:
     assert len(hub) == 1
     assert fast.closed_reason is None
     assert [m.id for m in drained(fast.queue)] == ["r3"]
-    for _ in range(3):
-        assert isinstance(await slow.next(), Match)
-    assert await slow.next() is None, "queued matches, then the end"
+    assert slow.fell_behind
+    assert await slow.next() is None, "what it had queued is dropped: only the end is left"
     assert await slow.next() is None
 
 
@@ -120,3 +119,16 @@ def test_idempotency_export_and_load_keep_stamps() -> None:
     clock.advance(20.0)
     assert rebuilt.get("c", "old") is None
     assert rebuilt.get("c", "new") == {"deleted": 2}
+
+
+async def test_queue_bound_in_bytes_closes_the_subscriber_and_drops_what_it_held() -> None:
+    hub = SubscriptionHub(max_queue=1000, max_queue_bytes=10_000)
+    slow = hub.create("c", "l2", vec(0.0), k=None, min_score=-100.0, predicate=None)
+    pad = "x" * 3000
+    for i in range(3):
+        hub.on_upserts("c", [up(f"r{i}", float(i), pad=pad)])
+    assert slow.closed_reason is None and slow.queued_bytes > 9000
+    hub.on_upserts("c", [up("r3", 3.0, pad=pad)])
+    assert slow.fell_behind
+    assert slow.queued_bytes == 0 and slow.queue.qsize() == 1, "only the end marker is left"
+    assert await slow.next() is None

@@ -85,7 +85,7 @@ def refusal(state: ServingState, scope: Scope) -> RuvstreamError | None:
         return UnavailableError("the node is still loading", retry_after=1.0)
     if state.draining:
         return UnavailableError("the node is shutting down", retry_after=1.0)
-    if state.active >= state.settings.limits.max_connections:
+    if state.connections >= state.settings.limits.max_connections:
         return UnavailableError(
             "the node is at its connection limit",
             retry_after=1.0,

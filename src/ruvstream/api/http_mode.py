@@ -2,7 +2,9 @@
 
     fast      the node HTTP protocol (``api/http_protocol.py``): uvicorn's
               httptools protocol plus plain searches answered without a task
-    standard  uvicorn's own protocol, nothing overridden
+    standard  uvicorn's httptools protocol with the read deadlines and the
+              connection counting of ``api/http_guard.py`` only (uvicorn's own
+              choice, untouched, when its internals are not the known ones)
     auto      fast when it can run, else standard with one log line saying why
 
 The fast protocol overrides a private uvicorn method and reads and writes
@@ -52,11 +54,15 @@ HTTP_MODES: tuple[HttpMode, ...] = ("auto", "fast", "standard")
 _MODULE_NAMES = ("STATUS_LINE", "HttpToolsProtocol", "RequestResponseCycle")
 _PROTOCOL_METHODS = (
     "_start_asgi_task",
+    "on_message_begin",
+    "on_headers_complete",
     "on_message_complete",
+    "on_response_complete",
     "handle_websocket_upgrade",
     "connection_made",
+    "connection_lost",
 )
-_PROTOCOL_FIELDS = ("app", "loop", "transport", "cycle")
+_PROTOCOL_FIELDS = ("app", "loop", "transport", "cycle", "pipeline")
 _CYCLE_FIELDS = (
     "scope",
     "body",
@@ -140,6 +146,20 @@ def unknown_stack(app: Any) -> str | None:
     return None
 
 
+def _standard(app: Starlette) -> Any:
+    """The guarded protocol where uvicorn's internals are the known ones, else uvicorn's own."""
+    state = getattr(app.state, "serving", None)
+    if state is None:
+        return "auto"  # not a node app: uvicorn's own choice, httptools or h11
+    reason = fast_path_unavailable()
+    if reason is not None:
+        log.warning("HTTP read deadlines are off (uvicorn's own protocol): %s", reason)
+        return "auto"
+    from ruvstream.api.http_guard import guarded_http_protocol  # imports the internals
+
+    return guarded_http_protocol(state)
+
+
 def http_protocol_for(mode: str, app: Starlette) -> Any:
     """The ``http=`` argument of ``uvicorn.Config`` for this mode and app.
 
@@ -148,13 +168,13 @@ def http_protocol_for(mode: str, app: Starlette) -> Any:
     if mode not in HTTP_MODES:
         raise ValueError(f"--http is one of {', '.join(HTTP_MODES)}, not {mode!r}")
     if mode == "standard":
-        return "auto"  # uvicorn's own choice: httptools when installed, else h11
+        return _standard(app)
     reason = fast_path_unavailable() or unknown_stack(app)
     if reason is not None:
         if mode == "fast":
             raise FastPathUnavailableError(f"--http fast cannot run: {reason}")
         log.warning("--http auto: serving with uvicorn's own HTTP protocol, because %s", reason)
-        return "auto"
+        return _standard(app)
     from ruvstream.api.http_protocol import node_http_protocol  # imports the internals
 
     return node_http_protocol(app)

@@ -25,15 +25,12 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import (
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
 
 from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
 from ruvstream.api.codec import JSON, media_type, parse_json
+from ruvstream.api.http_guard import GuardedHttpProtocol
 from ruvstream.api.state import ServingState
 from ruvstream.errors import RuvstreamError
 from ruvstream.service import PendingSearch
@@ -45,8 +42,9 @@ SEARCH_ROUTE = "/v1/collections/{name}/search"
 _SEARCH = re.compile(r"/v1/collections/([^/]+)/search")
 
 
-class NodeHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with the search shortcut.
+class NodeHttpProtocol(GuardedHttpProtocol):
+    """uvicorn's httptools protocol with read deadlines (``api/http_guard.py``) and the
+    search shortcut.
 
     The shortcut engages only in front of the ASGI stack it stands in for:
     the node's own app (a plain Starlette app whose middleware is exactly
@@ -64,8 +62,7 @@ class NodeHttpProtocol(HttpToolsProtocol):
     unavailable" app.
     """
 
-    # Bound per server by node_http_protocol().
-    state: ServingState
+    # Bound per server by node_http_protocol() (with ``state``).
     node_app: Any
     stack_known: bool | None = None
 

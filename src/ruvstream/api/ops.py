@@ -39,12 +39,12 @@ def _load(state: ServingState) -> dict[str, Any]:
     return {
         "cpu_percent": _PROCESS.cpu_percent(None),
         "memory_bytes": _PROCESS.memory_info().rss,
-        "connections": state.active,
+        "connections": state.connections,
         "max_connections": limit,
         "streams": streams,
         "inflight": inflight,
         "p99_ms": round(node.metrics.recent_search_p99_ms(), 3) if node is not None else 0.0,
-        "overloaded": state.active >= 0.9 * limit,
+        "overloaded": state.connections >= 0.9 * limit,
     }
 
 

@@ -22,6 +22,7 @@ from ruvstream.api.app import create_app
 from ruvstream.api.http2 import serve_http2
 from ruvstream.api.http_mode import http_protocol_for
 from ruvstream.api.state import ServingState
+from ruvstream.api.ws_protocol import node_ws_protocol
 from ruvstream.auth import KeyFileError
 from ruvstream.config import Settings
 
@@ -94,6 +95,7 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         proxy_headers=False,
         # Unused with --http2 (hypercorn serves), so --http is not looked at then.
         http="auto" if settings.server.http2 else http_protocol_for(settings.server.http, app),
+        ws=node_ws_protocol(state),
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,

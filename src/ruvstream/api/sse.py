@@ -3,7 +3,10 @@
 Event bodies are JSON; a subscription stream sends a comment line every
 ``heartbeat`` seconds so proxies keep an idle stream open, and ends when the
 subscription closes, the node drains, or the client goes away (which also
-ends the subscription: its stream was its only reader).
+ends the subscription: its stream was its only reader). The subscription's
+queue, bounded in matches and bytes, is the stream's only buffer (the body
+is pulled only as fast as the socket takes it); a reader that lets it fill
+gets ``event: error`` with code ``slow_consumer`` and the stream ends.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.responses import StreamingResponse
 from ruvstream.api.state import ServingState
 from ruvstream.engine import SearchRequest, Subscription
 from ruvstream.error_map import as_ruvstream_error
+from ruvstream.errors import SlowConsumerError
 from ruvstream.service import NodeService
 from ruvstream.service.answers import hit_json
 
@@ -74,6 +78,13 @@ def subscription_stream(
                     yield b": ping\n\n"
                     continue
                 match = nxt.result()
+                if match is None and sub.fell_behind:
+                    metrics.slow_consumers.labels("sse", "queue").inc()
+                    error = SlowConsumerError(
+                        "the stream fell behind: its subscription's event queue filled"
+                    )
+                    yield event("error", error.to_payload())
+                    return
                 if match is None:
                     yield event("end", {"reason": sub.closed_reason or "closed"})
                     return

@@ -36,16 +36,23 @@ class ServingState:
     """The API keys every entry checks (``--api-keys``); None: no key is asked for."""
     draining: bool = False
     active: int = 0
-    """Requests in progress plus open WebSockets: what the connection limit counts."""
+    """Requests in progress plus open WebSockets."""
+    waiting: int = 0
+    """HTTP connections waiting for a request's head, new or idle (``api/http_guard.py``)."""
     sessions: set[Closable] = field(default_factory=set)
     stop_streams: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def connections(self) -> int:
+        """What the connection limit counts: work in progress and connections waiting."""
+        return self.active + self.waiting
 
     @property
     def ready(self) -> bool:
         return (
             self.node is not None
             and not self.draining
-            and self.active < self.settings.limits.max_connections
+            and self.connections < self.settings.limits.max_connections
         )
 
     def require_node(self) -> Node:

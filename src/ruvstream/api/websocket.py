@@ -4,9 +4,18 @@ Every client frame runs concurrently with the others, so a slow search never
 holds up a ping or a write on the same socket: a search is queued on the
 batcher and answered from its future's callback (no task per search, the
 commonest frame), every other op runs in its own task. Replies leave through
-one writer task (frames never interleave) and carry the request's ``id``. A bad frame
+one writer (frames never interleave) and carry the request's ``id``. A bad frame
 gets an error frame, never a closed socket. The server's WebSocket pings
 (``ws_ping_interval``) keep idle sockets alive through proxies.
+
+The outbox is bounded in frames and bytes (``max_outbox_frames``,
+``max_outbox_bytes``). A socket whose reader lets it fill is a slow
+consumer: its queued frames are dropped, its subscriptions end, its
+requests are cancelled, and it gets one error frame (``slow_consumer``)
+and a 1008 close. A peer that reads nothing at all cannot even take those;
+the WebSocket protocol cuts it once it has taken no bytes for
+``send_stall_seconds`` (``api/ws_protocol.py``). The writer is a task only
+while frames wait, so an idle socket holds no task of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 import orjson
@@ -23,11 +33,12 @@ from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
 from ruvstream.auth import PRINCIPAL, frame_refusal
 from ruvstream.engine import Subscription
-from ruvstream.error_map import CLOSE_GOING_AWAY, error_frame
+from ruvstream.error_map import CLOSE_GOING_AWAY, close_code, error_frame
 from ruvstream.errors import (
     InvalidParameterError,
     RateLimitedError,
     RuvstreamError,
+    SlowConsumerError,
     SubscriptionNotFoundError,
     UnavailableError,
     UnknownOperationError,
@@ -38,17 +49,41 @@ __all__ = ["WebSocketSession", "websocket_endpoint"]
 
 log = logging.getLogger(__name__)
 OPS = ("search", "upsert", "delete", "subscribe", "unsubscribe", "ping")
-_CLOSE = object()
 
 
 class WebSocketSession:
+    __slots__ = (
+        "close_with",
+        "closing",
+        "limit",
+        "max_bytes",
+        "max_frames",
+        "metrics",
+        "outbox",
+        "outbox_bytes",
+        "service",
+        "state",
+        "subscriptions",
+        "tasks",
+        "writer",
+        "ws",
+    )
+
     def __init__(self, websocket: WebSocket, state: ServingState, service: NodeService) -> None:
         self.ws = websocket
         self.state = state
         self.service = service
         self.metrics = service.metrics
-        self.limit = state.settings.limits.max_inflight_per_connection
-        self.outbox: asyncio.Queue[bytes | object] = asyncio.Queue()
+        limits = state.settings.limits
+        self.limit = limits.max_inflight_per_connection
+        self.max_frames = limits.max_outbox_frames
+        self.max_bytes = limits.max_outbox_bytes
+        self.outbox: deque[bytes] | None = None
+        """Frames waiting to be written; None when there are none (idle: no deque held)."""
+        self.outbox_bytes = 0
+        self.writer: asyncio.Task[None] | None = None
+        self.close_with: tuple[int, str] | None = None
+        """Set once the socket is to close: the writer sends what is queued, then this close."""
         self.tasks: set[asyncio.Future[Any]] = set()
         """Requests in flight: tasks, and the batcher futures of searches."""
         self.subscriptions: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
@@ -56,17 +91,24 @@ class WebSocketSession:
 
     async def run(self) -> None:
         await self.ws.accept()
-        writer = asyncio.create_task(self._write_loop())
         try:
             await self._read_loop()
         finally:
-            for sub, pump in self.subscriptions.values():
-                self.service.unsubscribe(sub.id, "socket closed")
-                pump.cancel()
-            for task in list(self.tasks):
-                task.cancel()
-            self.outbox.put_nowait(_CLOSE)
-            await asyncio.gather(writer, *self.tasks, return_exceptions=True)
+            self._end_work("socket closed")
+            self.outbox = None
+            self.outbox_bytes = 0
+            await asyncio.gather(
+                *([self.writer] if self.writer else []), *self.tasks, return_exceptions=True
+            )
+
+    def _end_work(self, reason: str) -> None:
+        """End every subscription and cancel every request of this socket."""
+        for sub, pump in self.subscriptions.values():
+            self.service.unsubscribe(sub.id, reason)
+            pump.cancel()
+        self.subscriptions.clear()
+        for task in list(self.tasks):
+            task.cancel()
 
     @property
     def inflight(self) -> int:
@@ -77,23 +119,68 @@ class WebSocketSession:
         self.closing = True
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=self.state.settings.server.drain_seconds)
-        self.outbox.put_nowait(_CLOSE)
-        with contextlib.suppress(RuntimeError):  # the peer may have closed already
-            await self.ws.close(code=CLOSE_GOING_AWAY, reason="server shutting down")
+        self._close_after_outbox(CLOSE_GOING_AWAY, "server shutting down")
+        if self.writer is not None:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.writer
 
     def send(self, frame: dict[str, Any]) -> None:
-        self.outbox.put_nowait(orjson.dumps(frame, option=orjson.OPT_SERIALIZE_NUMPY))
+        self._push(orjson.dumps(frame, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def _push(self, data: bytes) -> None:
+        if self.close_with is not None:
+            return  # closing: nothing more goes out
+        if self.outbox is None:
+            self.outbox = deque()
+        if len(self.outbox) >= self.max_frames or self.outbox_bytes + len(data) > self.max_bytes:
+            self._fell_behind()
+            return
+        self.outbox.append(data)
+        self.outbox_bytes += len(data)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write_loop())
+
+    def _close_after_outbox(self, code: int, reason: str) -> None:
+        if self.close_with is None:
+            self.close_with = (code, reason)
+            self._wake_writer()
+
+    def _fell_behind(self) -> None:
+        """The reader let the outbox fill: drop it, end the work, say why, close."""
+        if self.close_with is not None:
+            return  # already closing: nothing more is queued for it
+        error = SlowConsumerError(
+            f"the socket fell behind: more than {self.max_frames} frames or "
+            f"{self.max_bytes} bytes waited to be sent",
+            limit=self.max_bytes,
+        )
+        log.info("closing a slow WebSocket consumer: %s", error.message)
+        self.metrics.slow_consumers.labels("websocket", "outbox").inc()
+        self._end_work("slow consumer")
+        frame = orjson.dumps(error_frame(None, error))
+        self.outbox = deque([frame])
+        self.outbox_bytes = len(frame)
+        self._close_after_outbox(close_code(error), "slow consumer")
 
     async def _write_loop(self) -> None:
-        while True:
-            data = await self.outbox.get()
-            if data is _CLOSE:
-                return
-            assert isinstance(data, bytes)
-            try:
+        """Send what is queued, then the close if one is due; ends when the outbox is empty."""
+        try:
+            while self.outbox:
+                data = self.outbox.popleft()
+                self.outbox_bytes -= len(data)
                 await self.ws.send_text(data.decode())
-            except (WebSocketDisconnect, RuntimeError):
-                return
+            self.outbox = None
+            if self.close_with is not None:
+                code, reason = self.close_with
+                await self.ws.close(code=code, reason=reason)
+        except (WebSocketDisconnect, RuntimeError):
+            self.outbox = None  # the peer is gone: nothing more can leave
+            self.outbox_bytes = 0
+        finally:
+            self.writer = None
 
     async def _read_loop(self) -> None:
         while True:
@@ -103,6 +190,8 @@ class WebSocketSession:
                 return
             if message["type"] == "websocket.disconnect":
                 return
+            if self.close_with is not None:
+                continue  # closing: frames still in flight are dropped
             raw = message.get("text") or message.get("bytes") or b""
             try:
                 frame = parse_json(raw)
@@ -214,7 +303,9 @@ class WebSocketSession:
                         },
                     }
                 )
-            if sub.closed_reason not in ("unsubscribed", "socket closed"):
+            if sub.fell_behind:
+                self._fell_behind()
+            elif sub.closed_reason not in ("unsubscribed", "socket closed", "slow consumer"):
                 self.send(
                     {
                         "id": request_id,

@@ -136,6 +136,34 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
         click.option(
             "--max-payload-bytes", type=int, default=_LIMITS.max_payload_bytes, show_default=True
         ),
+        click.option(
+            "--max-outbox-bytes",
+            type=int,
+            default=_LIMITS.max_outbox_bytes,
+            show_default=True,
+            help="Bytes waiting to go out on one WebSocket before it is closed as a slow consumer.",
+        ),
+        click.option(
+            "--send-stall-seconds",
+            type=float,
+            default=_LIMITS.send_stall_seconds,
+            show_default=True,
+            help="Cut a connection (WebSocket, SSE) whose peer takes no bytes for this long.",
+        ),
+        click.option(
+            "--header-timeout",
+            type=float,
+            default=_LIMITS.header_timeout_seconds,
+            show_default=True,
+            help="Seconds a request's head may take to arrive (then 408 and close).",
+        ),
+        click.option(
+            "--body-timeout",
+            type=float,
+            default=_LIMITS.body_timeout_seconds,
+            show_default=True,
+            help="Seconds a request's body may take after its head (then 408 and close).",
+        ),
         click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
         click.option(
             "--snapshot-every-ops",
@@ -289,6 +317,10 @@ def settings_from_options(**o: object) -> Settings:
             max_connections=int(o["max_connections"]),  # type: ignore[call-overload]
             max_inflight_per_connection=int(o["max_inflight_per_conn"]),  # type: ignore[call-overload]
             max_payload_bytes=int(o["max_payload_bytes"]),  # type: ignore[call-overload]
+            max_outbox_bytes=int(o.get("max_outbox_bytes", _LIMITS.max_outbox_bytes)),  # type: ignore[call-overload]
+            send_stall_seconds=float(o.get("send_stall_seconds", _LIMITS.send_stall_seconds)),  # type: ignore[arg-type]
+            header_timeout_seconds=float(o.get("header_timeout", _LIMITS.header_timeout_seconds)),  # type: ignore[arg-type]
+            body_timeout_seconds=float(o.get("body_timeout", _LIMITS.body_timeout_seconds)),  # type: ignore[arg-type]
         ),
         replication=ReplicationSettings(
             bus=str(o["bus"]),

@@ -63,7 +63,9 @@ class Node:
         self.hlc = HybridLogicalClock(self.clock)
         self.catalog = Catalog()
         """Filled by ``open`` and never replaced: the node's parts hold it."""
-        self.subscriptions = SubscriptionHub(settings.limits.max_subscription_queue)
+        self.subscriptions = SubscriptionHub(
+            settings.limits.max_subscription_queue, settings.limits.max_subscription_queue_bytes
+        )
         self.metrics = NodeMetrics()
         self.metrics_registry = self.metrics.registry
         self.idempotency = IdempotencyTable(self.clock, settings.limits.idempotency_ttl_seconds)

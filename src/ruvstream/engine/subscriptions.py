@@ -7,9 +7,11 @@ the set when the set is not full or the record beats its weakest member (or
 is already a member). Matching is one matrix product per applied write and
 collection, whatever the number of subscribers.
 
-Delivery never blocks the write path: each subscription has a bounded queue,
-and a subscriber that lets it fill is closed with a reason rather than
-slowing everyone else down.
+Delivery never blocks the write path: each subscription has a queue bounded
+in matches and in bytes (a match's id and metadata as JSON), and a
+subscriber that lets it fill is closed with a reason rather than slowing
+everyone else down; what it had queued is dropped then, so a subscriber
+that stopped reading holds no memory while its stream winds down.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 
 from ruvstream.core.filters import Predicate
 from ruvstream.engine.collection import AppliedUpsert, Hit
@@ -33,6 +36,10 @@ from ruvstream.index.exact import exact_scores, prepare
 __all__ = ["Match", "Subscription", "SubscriptionHub"]
 
 _CLOSED = object()
+_SLOW = "subscriber too slow: event queue full"
+_MATCH_OVERHEAD_BYTES = 64
+"""A match frame's fixed part (subscription id, score, keys): what the byte bound adds
+to the id and the metadata."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,8 @@ class Match:
     id: str
     score: float
     metadata: dict[str, Any]
+    nbytes: int = field(default=0, compare=False)
+    """Its share of the subscription's byte bound."""
 
 
 @dataclass(eq=False)
@@ -59,6 +68,12 @@ class Subscription:
     closed_reason: str | None = None
     followed: bool = False
     """Whether a stream has ever read it (subscriptions nobody follows expire)."""
+    queued_bytes: int = 0
+
+    @property
+    def fell_behind(self) -> bool:
+        """Closed because its reader let the queue fill (a slow consumer)."""
+        return self.closed_reason == _SLOW
 
     def seed(self, hits: Sequence[Hit]) -> None:
         for hit in hits:
@@ -100,12 +115,14 @@ class Subscription:
             self.queue.put_nowait(_CLOSED)  # later callers see the end too
             return None
         assert isinstance(item, Match)
+        self.queued_bytes -= item.nbytes
         return item
 
 
 class SubscriptionHub:
-    def __init__(self, max_queue: int = 10_000) -> None:
+    def __init__(self, max_queue: int = 10_000, max_queue_bytes: int = 4 * 1024 * 1024) -> None:
         self._max_queue = max_queue
+        self._max_queue_bytes = max_queue_bytes
         self._by_id: dict[str, Subscription] = {}
         self._by_collection: dict[str, list[Subscription]] = {}
 
@@ -147,7 +164,8 @@ class SubscriptionHub:
                 f"no subscription {sub_id!r}", subscription=sub_id
             ) from None
 
-    def close(self, sub_id: str, reason: str = "closed") -> None:
+    def close(self, sub_id: str, reason: str = "closed", *, drop_pending: bool = False) -> None:
+        """End a subscription; its reader sees what was queued (unless dropped), then the end."""
         sub = self._by_id.pop(sub_id, None)
         if sub is None:
             return
@@ -155,6 +173,10 @@ class SubscriptionHub:
         subs = self._by_collection.get(sub.collection, [])
         if sub in subs:
             subs.remove(sub)
+        if drop_pending:
+            while not sub.queue.empty():
+                sub.queue.get_nowait()
+            sub.queued_bytes = 0
         sub.queue.put_nowait(_CLOSED)
 
     def close_collection(self, collection: str) -> None:
@@ -173,6 +195,7 @@ class SubscriptionHub:
         queries = np.stack([s.query for s in subs])
         vectors = np.stack([a.vector for a in applied])  # stored form: already prepared
         scores = exact_scores(queries, vectors, metric)
+        sizes: dict[int, int] = {}  # per record, measured once and only if it matches
         for row, sub in enumerate(list(subs)):
             for col, record in enumerate(applied):
                 if sub.predicate is not None and not sub.predicate(record.metadata):
@@ -180,7 +203,10 @@ class SubscriptionHub:
                     continue
                 score = float(scores[row, col])
                 if sub.offer(record.id, score):
-                    self._deliver(sub, Match(sub.id, record.id, score, record.metadata))
+                    if col not in sizes:
+                        sizes[col] = _match_bytes(record)
+                    match = Match(sub.id, record.id, score, record.metadata, sizes[col])
+                    self._deliver(sub, match)
 
     def on_deletes(self, collection: str, ids: Sequence[str]) -> None:
         for sub in self._by_collection.get(collection, []):
@@ -188,7 +214,15 @@ class SubscriptionHub:
                 sub.forget(record_id)
 
     def _deliver(self, sub: Subscription, match: Match) -> None:
-        if sub.queue.qsize() >= self._max_queue:
-            self.close(sub.id, "subscriber too slow: event queue full")
+        if (
+            sub.queue.qsize() >= self._max_queue
+            or sub.queued_bytes + match.nbytes > self._max_queue_bytes
+        ):
+            self.close(sub.id, _SLOW, drop_pending=True)
             return
+        sub.queued_bytes += match.nbytes
         sub.queue.put_nowait(match)
+
+
+def _match_bytes(record: AppliedUpsert) -> int:
+    return _MATCH_OVERHEAD_BYTES + len(record.id) + len(orjson.dumps(record.metadata))

@@ -1,0 +1,145 @@
+"""Read deadlines for HTTP/1.1 connections, and connections counted while they wait.
+
+uvicorn's httptools protocol times out only an idle keep-alive connection:
+one that sends its headers or its body a byte at a time (slowloris) holds
+its socket forever, and is not counted anywhere until its headers are in.
+``GuardedHttpProtocol`` adds two deadlines:
+
+    headers   ``header_timeout_seconds`` from the connection's start (for its
+              first request) or from the first byte of a later request, until
+              the whole head is in
+    body      ``body_timeout_seconds`` from the end of the head until the whole
+              body is in
+
+And a peer that takes no bytes of an answer (an SSE stream, a large
+body) for ``send_stall_seconds`` is cut (``api/stall.py``).
+
+A connection past a deadline gets ``408`` with the JSON error body
+(``client_timeout``) if no answer has started, and is closed; a request
+whose body stalled is ended for the app as a disconnect. A connection
+waiting for a request's head (a new one, or an idle keep-alive one) counts
+in ``ServingState.waiting``, which the connection limit adds to the work in
+progress, so half-open connections count against ``max_connections``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from ruvstream.api.stall import StallTimer
+from ruvstream.api.state import ServingState
+from ruvstream.error_map import http_error
+from ruvstream.errors import ClientTimeoutError
+
+__all__ = ["GuardedHttpProtocol", "guarded_http_protocol"]
+
+log = logging.getLogger(__name__)
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    # Bound per server (see ``http_protocol.node_http_protocol``).
+    state: ServingState
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._stall = StallTimer(self.state, "http")
+        self._deadline: asyncio.TimerHandle | None = None
+        self._waiting = False
+        self._await_head(arm=True)
+
+    def _await_head(self, *, arm: bool) -> None:
+        if not self._waiting:
+            self._waiting = True
+            self.state.waiting += 1
+        if arm:
+            self._arm("headers", self.state.settings.limits.header_timeout_seconds)
+
+    def _head_is_in(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            self.state.waiting -= 1
+
+    def _arm(self, phase: str, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._too_slow, phase)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:  # a later request: its own head deadline
+            self._arm("headers", self.state.settings.limits.header_timeout_seconds)
+
+    def on_headers_complete(self) -> None:
+        self._head_is_in()
+        self._arm("body", self.state.settings.limits.body_timeout_seconds)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        idle = not self.pipeline  # else the next request, already read, starts now
+        super().on_response_complete()
+        if idle and not self.transport.is_closing():
+            self._await_head(arm=False)  # idle: uvicorn's keep-alive timeout applies
+
+    def handle_websocket_upgrade(self) -> None:
+        self._stall.resumed()
+        self._disarm()
+        self._head_is_in()
+        super().handle_websocket_upgrade()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._stall.paused(self.loop, self.transport)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._stall.resumed()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stall.resumed()
+        self._disarm()
+        self._head_is_in()
+        super().connection_lost(exc)
+
+    def _too_slow(self, phase: str) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        limits = self.state.settings.limits
+        seconds = (
+            limits.header_timeout_seconds if phase == "headers" else limits.body_timeout_seconds
+        )
+        if self.state.node is not None:
+            self.state.node.metrics.read_timeouts.labels(phase).inc()
+        cycle = self.cycle if phase == "body" else None
+        if cycle is None or not cycle.response_started:
+            self.transport.write(_timeout_answer(f"the request's {phase} took over {seconds:g}s"))
+        if cycle is not None:  # the app sees a disconnect instead of the rest of the body
+            cycle.disconnected = True
+            cycle.message_event.set()
+        self.transport.close()
+
+
+def guarded_http_protocol(state: ServingState) -> type[GuardedHttpProtocol]:
+    """The deadlines alone, without the search shortcut (``--http standard``)."""
+    return type("BoundGuardedHttpProtocol", (GuardedHttpProtocol,), {"state": state})
+
+
+def _timeout_answer(message: str) -> bytes:
+    error = http_error(ClientTimeoutError(message))
+    head = [STATUS_LINE[error.status]]
+    for name, value in error.headers:
+        head.append(f"{name}: {value}\r\n".encode("latin-1"))
+    head.append(b"content-type: %s\r\n" % error.media_type.encode())
+    head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(error.body))
+    return b"".join(head) + error.body
