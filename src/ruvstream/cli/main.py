@@ -17,6 +17,7 @@ from ruvstream.cli.load import load
 from ruvstream.config import (
     BatchSettings,
     ControlSettings,
+    InputLimits,
     LimitSettings,
     NodeSettings,
     ReplicationSettings,
@@ -29,6 +30,7 @@ __all__ = ["main", "settings_from_options"]
 
 _BATCH = BatchSettings()
 _LIMITS = LimitSettings()
+_INPUT = InputLimits()
 
 _SUBCOMMANDS = {
     "router": "ruvstream.routing.cli:router",
@@ -110,6 +112,24 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
         click.option(
             "--max-payload-bytes", type=int, default=_LIMITS.max_payload_bytes, show_default=True
         ),
+        click.option(
+            "--max-records-per-write",
+            type=click.IntRange(min=1),
+            default=_INPUT.max_records_per_write,
+            show_default=True,
+        ),
+        click.option(
+            "--max-metadata-depth",
+            type=click.IntRange(1, 200),  # orjson nests at most 255 levels
+            default=_INPUT.max_metadata_depth,
+            show_default=True,
+        ),
+        click.option(
+            "--max-metadata-bytes",
+            type=click.IntRange(min=1),
+            default=_INPUT.max_metadata_bytes,
+            show_default=True,
+        ),
         click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
         click.option("--drain-seconds", type=float, default=10.0, show_default=True),
         click.option(
@@ -182,6 +202,11 @@ def settings_from_options(**o: object) -> Settings:
             max_connections=int(o["max_connections"]),  # type: ignore[call-overload]
             max_inflight_per_connection=int(o["max_inflight_per_conn"]),  # type: ignore[call-overload]
             max_payload_bytes=int(o["max_payload_bytes"]),  # type: ignore[call-overload]
+        ),
+        input=InputLimits(
+            max_records_per_write=int(o.get("max_records_per_write", _INPUT.max_records_per_write)),  # type: ignore[call-overload]
+            max_metadata_depth=int(o.get("max_metadata_depth", _INPUT.max_metadata_depth)),  # type: ignore[call-overload]
+            max_metadata_bytes=int(o.get("max_metadata_bytes", _INPUT.max_metadata_bytes)),  # type: ignore[call-overload]
         ),
         replication=ReplicationSettings(
             bus=str(o["bus"]),
