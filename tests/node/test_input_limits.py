@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -245,3 +246,24 @@ def test_deep_input_on_the_sse_paths_is_refused_before_the_stream(http: httpx.Cl
     error_of(http.post("/v1/collections/c/subscriptions", json=query), 400, "invalid_filter")
     null_k = {"vector": GOOD, "k": None}
     error_of(http.post("/v1/collections/c/subscriptions", json=null_k), 400, "invalid_parameter")
+
+
+def test_limits_are_set_on_the_command_line(tmp_path: Path) -> None:
+    args = ("--max-metadata-depth", "4", "--max-records-per-write", "3")
+    with (
+        running_node(tmp_path / "small", args=args) as node,
+        httpx.Client(base_url=node.url, timeout=60) as http,
+    ):
+        assert http.put("/v1/collections/c", json={"dim": DIM}).status_code == 201
+        assert upsert(http, [{"id": "a", "vector": GOOD, "metadata": nested(4)}]).is_success
+        error = error_of(
+            upsert(http, [{"id": "b", "vector": GOOD, "metadata": nested(5)}]),
+            400,
+            "invalid_parameter",
+        )
+        assert error["details"]["limit"] == 4
+        records = [{"id": f"r{n}", "vector": GOOD} for n in range(4)]
+        assert error_of(upsert(http, records), 400, "invalid_parameter")["details"] == {
+            "field": "records",
+            "limit": 3,
+        }

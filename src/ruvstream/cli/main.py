@@ -19,6 +19,7 @@ from ruvstream.config import (
     AuthSettings,
     BatchSettings,
     ControlSettings,
+    InputLimits,
     LimitSettings,
     NodeSettings,
     ReplicationSettings,
@@ -32,6 +33,7 @@ __all__ = ["main", "settings_from_options"]
 
 _BATCH = BatchSettings()
 _LIMITS = LimitSettings()
+_INPUT = InputLimits()
 
 _SUBCOMMANDS = {
     "router": "ruvstream.routing.cli:router",
@@ -163,6 +165,24 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             default=_LIMITS.body_timeout_seconds,
             show_default=True,
             help="Seconds a request's body may take after its head (then 408 and close).",
+        ),
+        click.option(
+            "--max-records-per-write",
+            type=click.IntRange(min=1),
+            default=_INPUT.max_records_per_write,
+            show_default=True,
+        ),
+        click.option(
+            "--max-metadata-depth",
+            type=click.IntRange(1, 200),  # orjson nests at most 255 levels
+            default=_INPUT.max_metadata_depth,
+            show_default=True,
+        ),
+        click.option(
+            "--max-metadata-bytes",
+            type=click.IntRange(min=1),
+            default=_INPUT.max_metadata_bytes,
+            show_default=True,
         ),
         click.option("--snapshot-interval", type=float, default=300.0, show_default=True),
         click.option(
@@ -321,6 +341,11 @@ def settings_from_options(**o: object) -> Settings:
             send_stall_seconds=float(o.get("send_stall_seconds", _LIMITS.send_stall_seconds)),  # type: ignore[arg-type]
             header_timeout_seconds=float(o.get("header_timeout", _LIMITS.header_timeout_seconds)),  # type: ignore[arg-type]
             body_timeout_seconds=float(o.get("body_timeout", _LIMITS.body_timeout_seconds)),  # type: ignore[arg-type]
+        ),
+        input=InputLimits(
+            max_records_per_write=int(o.get("max_records_per_write", _INPUT.max_records_per_write)),  # type: ignore[call-overload]
+            max_metadata_depth=int(o.get("max_metadata_depth", _INPUT.max_metadata_depth)),  # type: ignore[call-overload]
+            max_metadata_bytes=int(o.get("max_metadata_bytes", _INPUT.max_metadata_bytes)),  # type: ignore[call-overload]
         ),
         replication=ReplicationSettings(
             bus=str(o["bus"]),

@@ -50,7 +50,7 @@ class SlotStore:
         self._lock = lock
         self._masks = FilterMasks()
         self._metadata_fields = 0
-        self.memory_estimate = 0
+        self.memory_estimate = self.memory_bytes()
         """``memory_bytes()`` as of the last write: read without the lock (collection info)."""
 
     # -- reads -----------------------------------------------------------------
