@@ -11,7 +11,9 @@ core NATS on ``<stream>.hb.<region>``: they are not history and are not stored.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import nats
@@ -42,6 +44,8 @@ from ruvstream.replication._wire import (
 __all__ = ["JetStreamBus"]
 
 DUPLICATE_WINDOW_SECONDS = 120.0
+PUBLISH_STALL_SECONDS = 2.0
+"""Longest wait for an in-flight slot of the async publisher (4,000 by default)."""
 
 
 class _JetStreamConsumer(Consumer):
@@ -135,6 +139,31 @@ class JetStreamBus(Bus):
             headers={NODE_HEADER: node, "Nats-Msg-Id": message_id(node, op)},
         )
         return int(ack.seq)
+
+    async def publish_batch(self, ops: Sequence[OpRecord], *, node: str) -> list[int]:
+        """Every op sent at once on the one connection (so stored in this order),
+        then every ack awaited: one round trip for the batch, not one per op."""
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            for op in ops:
+                futures.append(
+                    await self._js.publish_async(
+                        ops_subject(self._stream, op.origin, op.collection),
+                        encode_op(op),
+                        wait_stall=PUBLISH_STALL_SECONDS,
+                        stream=self._stream,
+                        headers={NODE_HEADER: node, "Nats-Msg-Id": message_id(node, op)},
+                    )
+                )
+            acks = await asyncio.gather(*futures)
+        except BaseException:
+            for future in futures:  # frees their in-flight slots
+                future.cancel()
+            raise
+        return [int(ack.seq) for ack in acks]
+
+    def reachable(self) -> bool:
+        return bool(self._client.is_connected)
 
     async def consumer(self, name: str, *, start_seq: int = 1, reset: bool = False) -> Consumer:
         durable = subject_token(name).replace("~", "x")
