@@ -222,6 +222,10 @@ class Node:
         """Apply an op from another node or region; durable once this returns."""
         return await self._writes.apply_remote(op)
 
+    async def apply_remote_batch(self, ops: Sequence[OpRecord]) -> list[bool]:
+        """Apply ops from elsewhere, in order, with one WAL group commit; durable on return."""
+        return await self._writes.apply_remote_batch(ops)
+
     def add_write_listener(self, listener: WriteListener) -> None:
         self._writes.add_write_listener(listener)
 

@@ -10,7 +10,7 @@ ask whether the node holds any data at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +41,9 @@ class ReplicationPort(Protocol):
     async def apply_remote(self, op: OpRecord) -> bool:
         """Log and apply an op from another node; durable once this returns.
         Returns whether it changed anything (last-writer-wins may drop it)."""
+
+    async def apply_remote_batch(self, ops: Sequence[OpRecord]) -> list[bool]:
+        """``apply_remote`` for many ops, in order, with one WAL group commit."""
 
     def add_write_listener(self, listener: WriteListener) -> None:
         """Hear of every local write once it is applied and logged."""

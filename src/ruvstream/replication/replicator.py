@@ -9,9 +9,11 @@ Invariants:
 - The applied position advances contiguously; a failure re-opens the
   consumer, which resumes at the floor. Duplicates are harmless: last-writer-
   wins on (hlc, origin) turns a re-applied op into a no-op.
-- Within one fetched batch, record ops are applied concurrently (their order
-  does not matter under LWW) but a collection create/drop is applied alone,
-  in bus order, so no upsert can overtake the create of its collection.
+- Within one fetched batch, a run of record ops is applied as one batch (one
+  WAL group commit, one trip to the executor; their order does not matter
+  under LWW) but a collection create/drop is applied alone, in bus order, so
+  no upsert can overtake the create of its collection. The run is acked on
+  the bus only after the batch is durable.
 - The node's replication state ``"replication"`` (carried by snapshots)
   holds the stream name and the applied position, so a node restored from
   any snapshot (its own or a peer's) resumes the stream from there.
@@ -155,7 +157,9 @@ class Replicator(Generic[NodeT]):
         if not run:
             return
         remote = [d for d in run if d.node != self.node.node_id]
-        changed = await asyncio.gather(*(self.node.apply_remote(d.op) for d in remote))
+        changed = await self.node.apply_remote_batch([d.op for d in remote]) if remote else []
+        if remote:
+            self.metrics.apply_batch.observe(len(remote))
         now = self._clock.now()
         for delivery, did_change in zip(remote, changed, strict=True):
             origin = delivery.op.origin
