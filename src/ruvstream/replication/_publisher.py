@@ -51,6 +51,8 @@ CURSOR_FILE = "replication-publish-cursor.json"
 HOLD_NAME = "replication-publisher"
 CURSOR_SAVE_SECONDS = 0.2
 IDLE_POLL_SECONDS = 1.0
+INLINE_READ_ENTRIES = 64
+"""At most this many new WAL entries are read on the event loop; more go to a thread."""
 _UNCOUNTED = math.inf
 
 
@@ -166,6 +168,10 @@ class Publisher:
             entries = self._tail.read(self._batch, through)
             return local_ops(entries, self._node.region), self._tail.position
 
+        if through - self._tail.position <= INLINE_READ_ENTRIES:
+            # A few frames just written (in the page cache): cheaper than a trip to a
+            # thread, which can wait a whole GIL switch interval on a busy loop.
+            return read()
         return await asyncio.to_thread(read)
 
     async def _pump(self) -> None:
