@@ -1,16 +1,19 @@
 """``ruvstream bench replication``: replication lag under a sustained write load.
 
-One node per region in this process, each with its own bus connection (NATS
-JetStream on 127.0.0.1:4222, or the embedded bus). For each rate in turn
-(200, 500, 1,000 and 2,000 upserts/s by default) an open-loop writer sends
-single-record upserts round-robin to every region (each op scheduled at its
+One node per region, each with its own bus connection: over NATS JetStream
+(127.0.0.1:4222) every node runs in a process of its own
+(``replication_member``; ``--in-process`` puts them all in this one), on the
+embedded bus all share this process. For each rate in turn (200, 500, 1,000
+and 2,000 upserts/s by default, all regions together) every region writes
+its share of single-record upserts open-loop (each op scheduled at its
 intended time, never waiting for the previous one, so a slow replica cannot
 slow the load down and hide its own lag). For every op and every other
 region, lag = the moment the op was applied (durable) there minus the moment
 it was submitted at its origin (so it includes the origin's own WAL write),
 recorded in an HDR histogram per source region. Each step also reports the
-mean publish and apply batch sizes (from the nodes' metrics) and the CPU of
-this process (every node and the writer share it) and of the nats-server.
+mean publish and apply batch sizes per node (from the nodes' metrics) and
+CPU: of each node process and of the nats-server (of the one shared process
+when in-process).
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ import psutil
 from hdrh.histogram import HdrHistogram
 
 from ruvstream.bench.glove import glove50, glove_available
+from ruvstream.bench.replication_member import member_main
 from ruvstream.config import NodeSettings, ReplicationSettings, Settings, StorageSettings
 from ruvstream.core.records import OpRecord, RecordData, vector_to_bytes
 from ruvstream.core.spec import CollectionSpec
@@ -39,10 +45,11 @@ from ruvstream.engine.node import Node
 from ruvstream.geo import region_names
 from ruvstream.replication import EmbeddedBus, JetStreamBus, Replicator, open_bus
 
-__all__ = ["replication_benchmark", "run_bench"]
+__all__ = ["replication_benchmark", "run_bench", "run_processes"]
 
 DIM = 50
 DRAIN_SECONDS = 60.0
+START_SECONDS = 60.0
 """How long a step waits for its last ops to reach every region."""
 
 
@@ -238,6 +245,119 @@ async def run_bench(
     }
 
 
+def _ask(conns: Sequence[Connection], *command: Any) -> list[Any]:
+    for conn in conns:
+        conn.send(command)
+    return [conn.recv() for conn in conns]
+
+
+def _process_step(
+    conns: Sequence[Connection],
+    names: Sequence[str],
+    rate: float,
+    seconds: float,
+    nats: psutil.Process | None,
+) -> dict[str, Any]:
+    tag = f"r{rate:g}"
+    share = rate / len(conns)
+    before = _ask(conns, "collect", tag)
+    nats_before = _cpu_seconds(nats)
+    started = time.perf_counter()
+    submitted_by = _ask(conns, "run", share, seconds, started + 0.2, tag)
+    offered = time.perf_counter() - started - 0.2
+    per_member = int(share * seconds)
+    expected = per_member * (len(conns) - 1)
+    deadline = time.perf_counter() + DRAIN_SECONDS
+    while time.perf_counter() < deadline:
+        if all(n >= expected for n in _ask(conns, "applied", tag)):
+            break
+        time.sleep(0.05)
+    after = _ask(conns, "collect", tag)
+    wall = time.perf_counter() - started
+    nats_after = _cpu_seconds(nats)
+    hists = {name: HdrHistogram(1, 60_000_000, 3) for name in names}
+    delivered = 0
+    for member in after:
+        for record_id, applied_at in member["applied"].items():
+            source = record_id.split(":")[1]
+            submitted_at = submitted_by[names.index(source)].get(record_id)
+            if submitted_at is not None:
+                hists[source].record_value(max(1, int((applied_at - submitted_at) * 1e6)))
+                delivered += 1
+    total = per_member * len(conns)
+    batches = {name: b["batches"] for name, b in zip(names, after, strict=True)}
+    return {
+        "target_rate_ops_s": rate,
+        "achieved_rate_ops_s": round(total / offered, 1) if offered > 0 else 0.0,
+        "ops": total,
+        "delivered": f"{delivered}/{expected * len(conns)}",
+        "lag_by_source_region": {region: _summary(h) for region, h in hists.items()},
+        "batches_by_node": _batch_means(
+            {name: b["batches"] for name, b in zip(names, before, strict=True)}, batches
+        ),
+        "cpu_percent_of_one_core": {
+            **{
+                name: round(100 * (a["cpu_seconds"] - b["cpu_seconds"]) / wall, 1)
+                for name, a, b in zip(names, after, before, strict=True)
+            },
+            "nats_server": None
+            if nats_before is None or nats_after is None
+            else round(100 * (nats_after - nats_before) / wall, 1),
+        },
+    }
+
+
+def run_processes(
+    regions: int, rates: Sequence[float], seconds: float, nats_url: str
+) -> dict[str, Any]:
+    """Every region's node in a process of its own (``replication_member``), over NATS."""
+    names = list(region_names()[:regions])
+    stream = f"bench-{uuid.uuid4().hex[:8]}"
+    settings = ReplicationSettings(bus="nats", nats_url=nats_url, stream=stream)
+    context = multiprocessing.get_context("spawn")
+    conns, processes = [], []
+    try:
+        for index, name in enumerate(names):
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=member_main, args=(child, name, index, settings), daemon=True
+            )
+            process.start()
+            conns.append(parent)
+            processes.append(process)
+        for conn in conns:
+            if not conn.poll(START_SECONDS) or conn.recv() != "ready":
+                raise RuntimeError("a benchmark member did not start")
+        deadline = time.perf_counter() + START_SECONDS
+        while not all(_ask(conns, "has_collection")):
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the benchmark collection did not reach every region")
+            time.sleep(0.05)
+        nats = _nats_process(nats_url)
+        steps = [_process_step(conns, names, rate, seconds, nats) for rate in rates]
+        _ask(conns, "close")
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        asyncio.run(_delete_stream(nats_url, stream))
+    return {
+        "bus": "nats",
+        "regions": names,
+        "node_processes": True,
+        "seconds_per_rate": seconds,
+        "cpu_count": psutil.cpu_count(),
+        "steps": steps,
+    }
+
+
+async def _delete_stream(nats_url: str, stream: str) -> None:
+    cleanup = await JetStreamBus.connect(nats_url, stream)
+    await cleanup.delete_stream()
+    await cleanup.close()
+
+
 def _rates(text: str) -> list[float]:
     try:
         rates = [float(part) for part in text.split(",") if part.strip()]
@@ -259,9 +379,17 @@ def _rates(text: str) -> list[float]:
 )
 @click.option("--seconds", type=float, default=10.0, show_default=True, help="Per rate.")
 @click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True)
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="With NATS, every node in this one process (the embedded bus always is).",
+)
 def replication_benchmark(
-    bus: str, regions: int, rates: str, seconds: float, nats_url: str
+    bus: str, regions: int, rates: str, seconds: float, nats_url: str, in_process: bool
 ) -> None:
     """Replication lag p50/p99/max per source region at each rate, batch sizes, CPU."""
-    result = asyncio.run(run_bench(bus, regions, _rates(rates), seconds, nats_url))
+    if bus == "nats" and not in_process:
+        result = run_processes(regions, _rates(rates), seconds, nats_url)
+    else:
+        result = asyncio.run(run_bench(bus, regions, _rates(rates), seconds, nats_url))
     click.echo(json.dumps(result, indent=2))
