@@ -50,6 +50,8 @@ __all__ = ["replication_benchmark", "run_bench", "run_processes"]
 DIM = 50
 DRAIN_SECONDS = 60.0
 START_SECONDS = 60.0
+MAX_LAG_US = 3_600_000_000
+"""The histograms' range: a lag past it would be dropped, not counted."""
 """How long a step waits for its last ops to reach every region."""
 
 
@@ -149,7 +151,7 @@ async def _run_rate(
     nats: psutil.Process | None,
 ) -> dict[str, Any]:
     total = int(rate * seconds)
-    step.hists.update({r.node.region: HdrHistogram(1, 60_000_000, 3) for r in nodes})
+    step.hists.update({r.node.region: HdrHistogram(1, MAX_LAG_US, 3) for r in nodes})
     expected = step.expected = total * (len(nodes) - 1)
     step.done.clear()
     me = psutil.Process()
@@ -275,7 +277,7 @@ def _process_step(
     after = _ask(conns, "collect", tag)
     wall = time.perf_counter() - started
     nats_after = _cpu_seconds(nats)
-    hists = {name: HdrHistogram(1, 60_000_000, 3) for name in names}
+    hists = {name: HdrHistogram(1, MAX_LAG_US, 3) for name in names}
     delivered = 0
     for member in after:
         for record_id, applied_at in member["applied"].items():
