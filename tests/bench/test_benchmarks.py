@@ -52,11 +52,18 @@ def test_router_benchmark_reports_both_paths_without_errors() -> None:
 
 def test_replication_benchmark_sees_every_op_in_every_other_region() -> None:
     out = _invoke(
-        "replication", "--bus", "embedded", "--regions", "2", "--rate", "40", "--seconds", "2"
+        "replication", "--bus", "embedded", "--regions", "2", "--rates", "20,40", "--seconds", "2"
     )
     result = json.loads(out)
     assert result["bus"] == "embedded" and len(result["regions"]) == 2
-    assert result["ops"] == 80
-    (lag,) = result["lag_by_region"].values()
-    assert lag["count"] == result["ops"]
-    assert lag["p50_ms"] <= lag["p99_ms"] <= lag["max_ms"]
+    assert [step["target_rate_ops_s"] for step in result["steps"]] == [20, 40]
+    for step in result["steps"]:
+        assert step["delivered"] == f"{step['ops']}/{step['ops']}"
+        lags = step["lag_by_source_region"]
+        assert set(lags) == set(result["regions"])
+        assert sum(lag["count"] for lag in lags.values()) == step["ops"]
+        for lag in lags.values():
+            assert lag["p50_ms"] <= lag["p99_ms"] <= lag["max_ms"]
+        for batches in step["batches_by_node"].values():
+            assert batches["publish_batches"] > 0 and batches["apply_batch_mean_ops"] >= 1
+        assert step["cpu_percent_of_one_core"]["nodes_and_writer_process"] is not None

@@ -47,6 +47,7 @@ from ruvstream.errors import CollectionExistsError, CollectionNotFoundError
 from ruvstream.storage.dirlock import DataDirLock
 from ruvstream.storage.snapshot import SnapshotStore
 from ruvstream.storage.wal import WriteAheadLog
+from ruvstream.storage.wal_tail import WalTail
 from ruvstream.telemetry import NodeMetrics
 
 __all__ = ["Node", "WriteListener"]
@@ -237,6 +238,10 @@ class Node:
         """Apply an op from another node or region; durable once this returns."""
         return await self._writes.apply_remote(op)
 
+    async def apply_remote_batch(self, ops: Sequence[OpRecord]) -> list[bool]:
+        """Apply ops from elsewhere, in order, with one WAL group commit; durable on return."""
+        return await self._writes.apply_remote_batch(ops)
+
     def add_write_listener(self, listener: WriteListener) -> None:
         self._writes.add_write_listener(listener)
 
@@ -269,6 +274,15 @@ class Node:
     def hold_wal(self, name: str, first_needed: FirstNeeded) -> None:
         """Keep every WAL entry from ``first_needed()`` on through later checkpoints."""
         self._retention.hold(name, first_needed)
+
+    def wal_tail(self, after_seq: int) -> WalTail:
+        return WalTail(self.wal.directory, after_seq)
+
+    def durable_through(self) -> int:
+        return self._writes.applied_through()
+
+    def state_path(self, name: str) -> Path:
+        return self.settings.storage.data_dir / name
 
     def holds_data(self) -> bool:
         return self.wal.last_seq > 0 or bool(self.catalog.collections)

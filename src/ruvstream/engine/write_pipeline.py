@@ -5,14 +5,16 @@
         -> reply; tell write listeners (replication) of local writes
 
 Ops from other regions join at "WAL append" (``apply_remote``), so a
-replicated op survives a crash exactly like a local one.
+replicated op survives a crash exactly like a local one. ``apply_remote_batch``
+takes many at once: every frame written, one group fsync, one trip to the
+executor that applies them in the order given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 
 from ruvstream.core.hlc import HybridLogicalClock
@@ -102,6 +104,23 @@ class WritePipeline:
         outcome = await self._log_and_apply(op, source="remote")
         return outcome.changed
 
+    async def apply_remote_batch(self, ops: Sequence[OpRecord]) -> list[bool]:
+        """Apply ops from elsewhere in this order; all durable once this returns."""
+        for op in ops:
+            self._hlc.observe(op.hlc)
+        seqs = [self._wal.append_nowait(encode_op(op)) for op in ops]
+        self._inflight.update(seqs)
+        try:
+            await self._wal.wait_durable()
+            loop = asyncio.get_running_loop()
+            outcomes = await loop.run_in_executor(self._executor, _apply_all, self._catalog, ops)
+        finally:
+            self._inflight.difference_update(seqs)
+        for op, outcome in zip(ops, outcomes, strict=True):
+            self._metrics.writes.labels(op.op.value, "remote").inc()
+            self._after_apply(op, outcome)
+        return [outcome.changed for outcome in outcomes]
+
     async def _log_and_apply(self, op: OpRecord, *, source: str) -> Outcome:
         seq = self._wal.append_nowait(encode_op(op))
         self._inflight.add(seq)
@@ -127,3 +146,7 @@ class WritePipeline:
             self._idempotency.remember(op.collection, op.key, answer)
         for observer in self._observers:
             observer(op, outcome)
+
+
+def _apply_all(catalog: Catalog, ops: Sequence[OpRecord]) -> list[Outcome]:
+    return [apply_op(catalog, op) for op in ops]

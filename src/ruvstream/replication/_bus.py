@@ -9,13 +9,16 @@ Invariants every implementation keeps (the contract suite checks them):
   again); opening a new name starts at ``start_seq``. Either way the start
   is never before ``start_seq``; ``reset`` discards a stored position.
   Deliveries come in sequence order.
+- ``publish_batch`` stores its ops in the order given (a bus may pipeline
+  them) and returns once every one is stored; on an error some may be
+  stored, and a retry with the same ops stores none twice.
 - Heartbeats are best-effort and not stored: they say who is alive now.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from ruvstream.core.records import OpRecord
 from ruvstream.replication._wire import Delivery, Heartbeat
@@ -54,6 +57,15 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def publish(self, op: OpRecord, *, node: str) -> int:
         """Store ``op`` (published by ``node``); returns its sequence number."""
+
+    async def publish_batch(self, ops: Sequence[OpRecord], *, node: str) -> list[int]:
+        """Store ``ops`` in order; returns their sequence numbers. One by one here;
+        a bus with pipelined publishes does better."""
+        return [await self.publish(op, node=node) for op in ops]
+
+    def reachable(self) -> bool:
+        """Whether the bus is connected now (an in-process bus always is)."""
+        return True
 
     @abc.abstractmethod
     async def consumer(self, name: str, *, start_seq: int = 1, reset: bool = False) -> Consumer:

@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 __all__ = ["ReplicationMetrics"]
 
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 _DELAY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -58,7 +59,29 @@ class ReplicationMetrics:
         )
         self.outbox = Gauge(
             "ruvstream_replication_outbox_ops",
-            "Local ops waiting to be published.",
+            "Local ops acknowledged here and not yet stored on the bus (the backlog).",
+            registry=registry,
+        )
+        self.backlog_age = Gauge(
+            "ruvstream_replication_backlog_oldest_seconds",
+            "Age of the oldest local op not yet stored on the bus (0 when none waits).",
+            registry=registry,
+        )
+        self.bus_reachable = Gauge(
+            "ruvstream_replication_bus_reachable",
+            "1 while the bus is connected and the last publish succeeded, else 0.",
+            registry=registry,
+        )
+        self.publish_batch = Histogram(
+            "ruvstream_replication_publish_batch_ops",
+            "Local ops per published batch.",
+            buckets=_BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.apply_batch = Histogram(
+            "ruvstream_replication_apply_batch_ops",
+            "Remote ops per applied batch (one WAL group commit).",
+            buckets=_BATCH_BUCKETS,
             registry=registry,
         )
         self.position = Gauge(

@@ -11,7 +11,10 @@ core NATS on ``<stream>.hb.<region>``: they are not history and are not stored.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import nats
@@ -19,7 +22,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
+from nats.js import JetStreamContext, api
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from ruvstream.core.records import OpRecord, decode_op, encode_op
@@ -42,6 +45,8 @@ from ruvstream.replication._wire import (
 __all__ = ["JetStreamBus"]
 
 DUPLICATE_WINDOW_SECONDS = 120.0
+FOLLOW_UP_WAIT_SECONDS = 2.0
+"""Bound on the no-wait pull after a first op (the server answers it at once)."""
 
 
 class _JetStreamConsumer(Consumer):
@@ -50,11 +55,38 @@ class _JetStreamConsumer(Consumer):
         self._subscription = subscription
         self._pending: dict[int, Msg] = {}
 
-    async def fetch(self, max_messages: int, wait: float) -> list[Delivery]:
+    async def _pull(self, batch: int, wait: float) -> list[Msg]:
         try:
-            messages = await self._subscription.fetch(max_messages, timeout=wait)
+            return list(await self._subscription.fetch(batch, timeout=wait))
         except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
             return []
+
+    async def _available(self, batch: int, wait: float) -> list[Msg]:
+        """A no-wait pull: what the stream holds now (at most ``batch``), in one
+        round trip. nats-py's fetch of n, once the stream is caught up, lingers
+        for all n or its timeout, which would add that timeout to every op's lag."""
+        sub = self._subscription  # its request subject and inbox: nats-py has no public no-wait
+        request = json.dumps({"batch": batch, "no_wait": True}).encode()
+        await sub._nc.publish(sub._nms, request, sub._deliver)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        messages: list[Msg] = []
+        while len(messages) < batch:
+            try:
+                message = await sub._sub.next_msg(timeout=max(0.001, deadline - loop.time()))
+            except (nats.errors.TimeoutError, TimeoutError):
+                break
+            status = JetStreamContext.is_status_msg(message)
+            if status is None:
+                messages.append(message)
+            elif status != api.StatusCode.CONTROL_MESSAGE:
+                break  # 404 no more messages, 408 an old request expired: done for now
+        return messages
+
+    async def fetch(self, max_messages: int, wait: float) -> list[Delivery]:
+        messages = await self._pull(1, wait)  # waits for the first op alone
+        if messages and max_messages > 1:
+            messages += await self._available(max_messages - 1, FOLLOW_UP_WAIT_SECONDS)
         deliveries = []
         for message in messages:
             meta = message.metadata
@@ -135,6 +167,33 @@ class JetStreamBus(Bus):
             headers={NODE_HEADER: node, "Nats-Msg-Id": message_id(node, op)},
         )
         return int(ack.seq)
+
+    async def publish_batch(self, ops: Sequence[OpRecord], *, node: str) -> list[int]:
+        """Every op sent at once on the one connection (so stored in this order),
+        then every ack awaited: one round trip for the batch, not one per op."""
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            for op in ops:
+                futures.append(
+                    await self._js.publish_async(
+                        ops_subject(self._stream, op.origin, op.collection),
+                        encode_op(op),
+                        # No stall timeout: nats-py spends a task per publish on one;
+                        # the caller bounds the whole batch instead.
+                        wait_stall=None,
+                        stream=self._stream,
+                        headers={NODE_HEADER: node, "Nats-Msg-Id": message_id(node, op)},
+                    )
+                )
+            acks = await asyncio.gather(*futures)
+        except BaseException:
+            for future in futures:  # frees their in-flight slots
+                future.cancel()
+            raise
+        return [int(ack.seq) for ack in acks]
+
+    def reachable(self) -> bool:
+        return bool(self._client.is_connected)
 
     async def consumer(self, name: str, *, start_seq: int = 1, reset: bool = False) -> Consumer:
         durable = subject_token(name).replace("~", "x")

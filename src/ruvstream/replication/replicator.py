@@ -9,9 +9,11 @@ Invariants:
 - The applied position advances contiguously; a failure re-opens the
   consumer, which resumes at the floor. Duplicates are harmless: last-writer-
   wins on (hlc, origin) turns a re-applied op into a no-op.
-- Within one fetched batch, record ops are applied concurrently (their order
-  does not matter under LWW) but a collection create/drop is applied alone,
-  in bus order, so no upsert can overtake the create of its collection.
+- Within one fetched batch, a run of record ops is applied as one batch (one
+  WAL group commit, one trip to the executor; their order does not matter
+  under LWW) but a collection create/drop is applied alone, in bus order, so
+  no upsert can overtake the create of its collection. The run is acked on
+  the bus only after the batch is durable.
 - The node's replication state ``"replication"`` (carried by snapshots)
   holds the stream name and the applied position, so a node restored from
   any snapshot (its own or a peer's) resumes the stream from there.
@@ -69,7 +71,8 @@ class Replicator(Generic[NodeT]):
         self._clock = clock or SystemClock()
         self.lag = LagTracker(self._clock, stale_after=3 * heartbeat_interval)
         self.metrics = ReplicationMetrics(node.metrics_registry, self.lag.lags)
-        self.publisher = Publisher(bus, node.node_id, self.metrics)
+        self.publisher = Publisher(bus, node, self.metrics, clock=self._clock)
+        self.metrics.bus_reachable.set_function(lambda: 1 if self.bus_reachable() else 0)
         self.last_seq_by_region: dict[str, int] = {}
         self.start_seq = 1
         self.observers: list[Callable[[OpRecord, bool], None]] = []
@@ -90,8 +93,7 @@ class Replicator(Generic[NodeT]):
             self.node.node_id, start_seq=self.start_seq, reset=empty
         )
         self._unsubscribe = await self.bus.on_heartbeat(self._on_heartbeat)
-        self.publisher.start()
-        self.node.add_write_listener(self.publisher)
+        await self.publisher.start()
         self.node.add_health_reporter(self.health)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._pump()), loop.create_task(self._heartbeats())]
@@ -155,7 +157,9 @@ class Replicator(Generic[NodeT]):
         if not run:
             return
         remote = [d for d in run if d.node != self.node.node_id]
-        changed = await asyncio.gather(*(self.node.apply_remote(d.op) for d in remote))
+        changed = await self.node.apply_remote_batch([d.op for d in remote]) if remote else []
+        if remote:
+            self.metrics.apply_batch.observe(len(remote))
         now = self._clock.now()
         for delivery, did_change in zip(remote, changed, strict=True):
             origin = delivery.op.origin
@@ -196,9 +200,14 @@ class Replicator(Generic[NodeT]):
                 log.debug("heartbeat not sent: %s", exc)
             await asyncio.sleep(self.heartbeat_interval)
 
+    def bus_reachable(self) -> bool:
+        return self.bus.reachable() and not self.publisher.failing
+
     def health(self) -> dict[str, Any]:
-        """``replication: {source_region: {lag_seconds, last_seq}}`` and ``degraded``."""
+        """``replication: {source_region: {lag_seconds, last_seq}}``, the publish
+        backlog, and ``degraded`` (a source lags past the bound, or the bus is away)."""
         lags = self.lag.lags()
+        reachable = self.bus_reachable()
         regions = {
             region: {
                 "lag_seconds": round(lag, 3),
@@ -210,5 +219,11 @@ class Replicator(Generic[NodeT]):
             "replication": regions,
             "replication_applied_seq": self.lag.position,
             "replication_outbox": self.publisher.backlog,
-            "degraded": any(lag > self.lag_bound for lag in lags.values()),
+            "replication_backlog": {
+                "ops": self.publisher.backlog,
+                "oldest_age_seconds": round(self.publisher.oldest_age(), 3),
+                "publish_cursor": self.publisher.cursor,
+            },
+            "replication_bus": "connected" if reachable else "unreachable",
+            "degraded": not reachable or any(lag > self.lag_bound for lag in lags.values()),
         }

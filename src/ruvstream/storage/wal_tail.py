@@ -1,0 +1,99 @@
+"""Reading a live WAL from a sequence on, as it grows, without ever changing it.
+
+``WriteAheadLog.replay`` is for start-up: it cuts a torn tail in place. A
+reader that follows the log while the node appends (replication publishing
+the node's own writes) must never write, and must tell a frame still being
+written from a finished one. ``WalTail`` keeps its place (segment and byte
+offset) and reads only whole, checksummed frames up to a sequence the caller
+knows is written; it stops at anything else and tries again on the next
+call. It is blocking file I/O: run ``read`` in a thread.
+
+A segment with a later one beside it is finished (the log closes a segment
+before it opens the next), so a bad frame there is damage the start-up
+checks let through: the reader says so and goes on with the next segment.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from pathlib import Path
+
+from ruvstream.storage.wal import _HEADER, _SEQ, WalEntry
+
+__all__ = ["WalTail"]
+
+log = logging.getLogger(__name__)
+_MAX_FRAME = 256 * 1024 * 1024
+_END, _BOUND, _DAMAGED = "end", "bound", "damaged"
+
+
+def _first_seq(path: Path) -> int:
+    return int(path.stem.split("-")[1])
+
+
+class WalTail:
+    def __init__(self, directory: Path, after_seq: int) -> None:
+        self.directory = directory
+        self.position = after_seq
+        """Every entry at or below it has been read (or was never there)."""
+        self._segment: Path | None = None
+        self._offset = 0
+
+    def _seek(self, segments: list[Path]) -> Path | None:
+        """The segment the entry after ``position`` is in: the last one named at or below it."""
+        starting = [p for p in segments if _first_seq(p) <= self.position + 1]
+        return starting[-1] if starting else (segments[0] if segments else None)
+
+    def read(self, max_entries: int, through_seq: int) -> list[WalEntry]:
+        """Up to ``max_entries`` whole entries after ``position``, none above ``through_seq``."""
+        entries: list[WalEntry] = []
+        while len(entries) < max_entries:
+            segments = sorted(self.directory.glob("wal-*.log"))
+            if self._segment is None or self._segment not in segments:
+                self._segment, self._offset = self._seek(segments), 0
+            if self._segment is None:
+                break
+            try:
+                stop = self._read_segment(self._segment, entries, max_entries, through_seq)
+            except FileNotFoundError:  # pruned meanwhile: everything in it was read before
+                self._segment = None
+                continue
+            later = [p for p in segments if p > self._segment]
+            if stop == _BOUND or not later:
+                break  # resume here next time; in the newest segment the rest is not written yet
+            if stop == _DAMAGED:
+                log.error(
+                    "WAL %s: unreadable frame at offset %d in a finished segment; going on with %s",
+                    self._segment.name,
+                    self._offset,
+                    later[0].name,
+                )
+            self._segment, self._offset = later[0], 0
+        return entries
+
+    def _read_segment(
+        self, path: Path, entries: list[WalEntry], max_entries: int, through_seq: int
+    ) -> str:
+        with path.open("rb") as f:
+            f.seek(self._offset)
+            while len(entries) < max_entries:
+                header = f.read(_HEADER.size)
+                if not header:
+                    return _END
+                if len(header) < _HEADER.size:
+                    return _DAMAGED
+                length, crc = _HEADER.unpack(header)
+                if length < _SEQ.size or length > _MAX_FRAME:
+                    return _DAMAGED
+                body = f.read(length)
+                if len(body) < length or zlib.crc32(body) != crc:
+                    return _DAMAGED  # or still being written, in the newest segment
+                seq = int(_SEQ.unpack_from(body)[0])
+                if seq > through_seq:
+                    return _BOUND
+                if seq > self.position:
+                    entries.append(WalEntry(seq, body[_SEQ.size :]))
+                    self.position = seq
+                self._offset += _HEADER.size + length
+        return _BOUND
