@@ -26,7 +26,7 @@ from .processes import ControlProcess
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
-LEASE = 2.0
+LEASE = 5.0  # long enough that a starved leader still renews in time on a busy machine
 
 
 def node_args(names: ControlNames) -> list[str]:
