@@ -10,8 +10,14 @@
   are counted in whole numbers, so served + shed == offered exactly.
 - ``region_sample`` turns a tick's load into the figures a node would
   report (concurrency from offered load, CPU and memory of ready nodes, a
-  queueing p99, the shed share as error rate), so the reactive scaler sees
-  what it would see from ``/metrics``.
+  queueing p99, and as error rate the share of admitted requests shed for
+  want of capacity), so the reactive scaler sees what it would see from
+  ``/metrics``. The plan's deliberate shedding is no error of the fleet:
+  in production the router refuses those requests (counted under
+  ``reason="degraded"``) before any node sees them, and a node's error
+  rate is its own errors over the requests it received. Counting them
+  made the error vote double regions that lacked nothing, up to their
+  quota, so quota pressure never fell and the level latched at critical.
 
 Time comes from the caller's clock (a ``ManualClock`` the replay moves).
 """
@@ -80,6 +86,13 @@ class TickLoad:
         return self.shed / self.offered if self.offered else 0.0
 
     @property
+    def capacity_error_rate(self) -> float:
+        """Requests shed for want of capacity over those the plan let through: what
+        the region's nodes would report as their error rate."""
+        admitted = self.offered - self.shed_by_plan
+        return (self.shed - self.shed_by_plan) / admitted if admitted else 0.0
+
+    @property
     def overloaded(self) -> bool:
         """More was offered (after the plan's shedding) than ready capacity could serve."""
         return self.shed > self.shed_by_plan or self.streams > self.stream_capacity
@@ -146,7 +159,7 @@ def region_sample(
         cpu=cpu,
         memory=memory,
         p99_ms=p99,
-        error_rate=load.shed_share,
+        error_rate=load.capacity_error_rate,
         offered_qps=qps,
         streams=load.streams,
     )
