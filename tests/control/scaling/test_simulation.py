@@ -76,3 +76,21 @@ def test_one_region_over_quota_degrades_without_doubling_the_others_and_recovers
     assert steps == ["critical", "major", "minor", "none"]
     assert max(quiet_desired) == 10
     assert sim.fleet.billed(QUIET) == 10
+
+
+def test_shed_by_tier_follows_the_plan_shares_then_the_overflow_order() -> None:
+    mix = TierMix()  # 30 % free, 50 % standard, 20 % premium
+    major = LADDER[DegradationLevel.MAJOR]
+    # Room for everything the plan lets through: only the plan's 50 % of free goes.
+    room = serve(QUIET, 0.0, 2.0, BASE_QPS, 0.0, 10, NODE, mix, major)
+    assert dict(room.offered_by_tier) == {"free": 420, "standard": 700, "premium": 280}
+    assert dict(room.shed_by_tier) == {"free": 210, "standard": 0, "premium": 0}
+    # Capacity for 800 of the 1,190 admitted: the rest of free goes, then standard.
+    short = serve(HOT, 0.0, 2.0, BASE_QPS, 0.0, 4, NODE, mix, major)
+    assert dict(short.shed_by_tier) == {"free": 420, "standard": 180, "premium": 0}
+    # Premium is cut only when nothing else is left to cut.
+    starved = serve(HOT, 0.0, 2.0, BASE_QPS, 0.0, 1, NODE, mix, LADDER[DegradationLevel.CRITICAL])
+    assert dict(starved.shed_by_tier) == {"free": 420, "standard": 700, "premium": 80}
+    for load in (room, short, starved):
+        assert sum(load.shed_by_tier.values()) == load.shed
+        assert sum(load.offered_by_tier.values()) == load.offered
