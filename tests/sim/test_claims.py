@@ -21,6 +21,9 @@ def test_a_starved_fleet_confirms_nothing() -> None:
     fleet = found["500M streams on 5,000 instances"]
     assert doc["instances_peak_total"] <= 5000 * 50e6 / 500e6  # small, because starved
     assert fleet.holds is False and "shed" in fleet.simulated
+    premium = doc["tiers"]["premium"]["shed_share"]
+    assert f"free {doc['tiers']['free']['shed_share']:.0%}" in fleet.simulated
+    assert f"premium {premium:.0%}" in fleet.simulated
     assert found["$0.0055 per stream-month"].holds is False
 
 

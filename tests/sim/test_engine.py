@@ -30,6 +30,25 @@ def test_every_tick_conserves_requests_in_every_region_and_some_are_shed() -> No
     )
 
 
+def test_shed_by_tier_sums_to_shed_in_every_tick_and_in_the_totals() -> None:
+    sim = Simulator(short("flash-crowd"), 3, small(), keep_ticks=True)
+    doc = sim.run().doc
+    for k in sim.recorder.ticks:
+        assert sum(k.shed_by_tier.values()) == k.shed
+        assert sum(k.offered_by_tier.values()) == k.offered
+        assert all(k.shed_by_tier[t] <= k.offered_by_tier[t] for t in k.offered_by_tier)
+        if not k.slo_violated:  # no capacity shortfall: only the plan sheds, never premium
+            assert k.shed_by_tier["premium"] == 0
+    tiers = doc["tiers"]
+    assert sum(t["shed"] for t in tiers.values()) == doc["shed"] > 0
+    assert sum(t["offered"] for t in tiers.values()) == doc["offered"]
+    assert tiers["free"]["shed_share"] >= tiers["standard"]["shed_share"]
+    assert tiers["standard"]["shed_share"] >= tiers["premium"]["shed_share"]
+    by_region = doc["shed_by_tier_by_region"]
+    assert sum(sum(r.values()) for r in by_region.values()) == doc["shed"]
+    assert set(doc["series"]["shed_share_by_tier"]) == {"free", "standard", "premium"}
+
+
 def test_the_same_seed_gives_the_same_bytes_and_another_seed_does_not() -> None:
     scenario = short("flash-crowd", duration=900.0)
     a = simulate(scenario, 7, small()).to_json()

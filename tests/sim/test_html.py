@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ruvstream.sim import simulate
-from ruvstream.sim._html import CHARTS, REGION_CHARTS, html
+from ruvstream.sim._html import CHARTS, REGION_CHARTS, TIER_CHARTS, html
 
 from .conftest import short, small
 
@@ -45,7 +45,11 @@ def test_every_chart_is_there_with_a_trace_per_region(page: Path) -> None:
     text = page.read_text()
     for div_id, *_ in (*CHARTS, *REGION_CHARTS):
         assert f'id="{div_id}"' in text, div_id
-    assert text.count("Plotly.newPlot(") == len(CHARTS) + len(REGION_CHARTS)
+    assert all(f'id="{div_id}"' in text for div_id in TIER_CHARTS)
+    charts = len(CHARTS) + len(REGION_CHARTS) + len(TIER_CHARTS)
+    assert text.count("Plotly.newPlot(") == charts
+    assert text.count('"name":"premium"') == len(TIER_CHARTS)
+    assert "shed, premium tier" in text
     per_region = sum(1 for c in CHARTS if c[4])
     assert text.count('"name":"europe-west1"') == per_region
     assert "500M streams on 5,000 instances" in text
@@ -83,6 +87,7 @@ def test_the_charts_render_in_chromium_without_errors_or_network(page: Path) -> 
     assert problems == []
     expected = {c[0]: (15 if c[4] else 1) for c in CHARTS}
     expected.update({c[0]: len(c[3]) for c in REGION_CHARTS})
+    expected.update(dict.fromkeys(TIER_CHARTS, 3))
     assert {d[0]: d[1] for d in drawn} == expected
     assert all(d[2] == expected[d[0]] for d in drawn)  # every trace has its SVG layer
 

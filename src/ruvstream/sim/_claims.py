@@ -42,10 +42,14 @@ def claims(doc: dict[str, Any]) -> list[Claim]:
     refused = float(st["refused"]) / float(st["offered"]) if st["offered"] else 0.0
     # A fleet that refused its load proves nothing about what the load needs or costs.
     served = doc["shed_share"] < _SERVED and refused < _SERVED
+    tiers = ", ".join(f"{t} {f['shed_share']:.0%}" for t, f in doc["tiers"].items())
     caveat = (
         ""
         if served
-        else (f"; but {doc['shed_share']:.0%} of requests shed, {refused:.0%} of streams refused")
+        else (
+            f"; but {doc['shed_share']:.0%} of requests shed ({tiers}), "
+            f"{refused:.0%} of streams refused"
+        )
     )
     out = [
         Claim(

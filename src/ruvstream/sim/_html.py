@@ -2,7 +2,9 @@
 
 Charts (each a ``div`` with a fixed id, one trace per region where the
 series is per region): instances, offered requests per second, shed share,
-cost per hour and degradation level over the run. Above them the totals
+shed share by tier (a trace per tier), cost per hour and degradation level
+over the run; bars of peak and wanted instances, SLO minutes and shed
+requests by tier, per region. Above them the totals
 and the original design's claims beside the run. The page marks
 ``body[data-rendered=true]`` once every chart is drawn, so a browser test
 can wait for it. plotly is the extra ``sim``; without it ``html`` raises
@@ -17,7 +19,7 @@ from typing import Any
 
 from ._claims import claims
 
-__all__ = ["CHARTS", "REGION_CHARTS", "SWEEP_CHARTS", "html", "sweep_html"]
+__all__ = ["CHARTS", "REGION_CHARTS", "SWEEP_CHARTS", "TIER_CHARTS", "html", "sweep_html"]
 
 # Marks body[data-rendered=true] once every chart has drawn its SVG.
 _RENDERED = (
@@ -53,6 +55,10 @@ REGION_CHARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+# One trace per tier: the shed share over the run, and shed requests stacked by region.
+TIER_CHARTS = ("chart-shed-tier", "chart-region-tiers")
+
+
 def _region_divs(doc: dict[str, Any]) -> list[str]:
     import plotly.graph_objects as go
 
@@ -62,6 +68,36 @@ def _region_divs(doc: dict[str, Any]) -> list[str]:
         fig.update_layout(title=title, yaxis_title=y_title, barmode="group", height=420)
         divs.append(_div(fig, div_id))
     return divs
+
+
+def _tier_divs(doc: dict[str, Any]) -> list[str]:
+    import plotly.graph_objects as go
+
+    tiers, ser = list(doc["tiers"]), doc["series"]
+    over_time = go.Figure(
+        [
+            go.Scatter(x=ser["t_minutes"], y=ser["shed_share_by_tier"][t], mode="lines", name=t)
+            for t in tiers
+        ]
+    )
+    over_time.update_layout(
+        title="Shed share by tier, all regions",
+        xaxis_title="minutes into the run",
+        yaxis_title="share of the tier's offered",
+        height=420,
+    )
+    by_region = doc["shed_by_tier_by_region"]
+    regions = list(by_region)
+    stacked = go.Figure(
+        [go.Bar(x=regions, y=[by_region[r][t] for r in regions], name=t) for t in tiers]
+    )
+    stacked.update_layout(
+        title="Shed requests by tier, by region",
+        yaxis_title="requests",
+        barmode="stack",
+        height=420,
+    )
+    return [_div(over_time, TIER_CHARTS[0]), _div(stacked, TIER_CHARTS[1])]
 
 
 def _div(fig: Any, div_id: str) -> str:
@@ -119,6 +155,10 @@ def _totals(doc: dict[str, Any]) -> list[tuple[str, ...]]:
     return [
         (f"offered ({doc['unit']})", f"{doc['offered']:,}"),
         ("shed", f"{doc['shed']:,} ({doc['shed_share']:.2%})"),
+        *(
+            (f"shed, {tier} tier", f"{f['shed']:,} ({f['shed_share']:.2%} of the tier)")
+            for tier, f in doc["tiers"].items()
+        ),
         ("SLO violation (region-minutes)", f"{doc['slo_violation_minutes']:,.1f}"),
         ("time to capacity", "never reached" if ttc is None else f"{ttc:,.0f} s"),
         ("peak instances", f"{doc['instances_peak_total']:,}"),
@@ -129,7 +169,8 @@ def _totals(doc: dict[str, Any]) -> list[tuple[str, ...]]:
 
 
 def html(doc: dict[str, Any]) -> str:
-    divs = _figure_divs(doc) + _region_divs(doc)  # first: names the extra if plotly is missing
+    # _figure_divs first: it names the extra if plotly is missing.
+    divs = _figure_divs(doc) + _tier_divs(doc) + _region_divs(doc)
     from plotly.offline import get_plotlyjs
 
     claim_rows = [

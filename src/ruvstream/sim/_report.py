@@ -57,6 +57,18 @@ def markdown(doc: dict[str, Any]) -> str:
         + " |",
         f"| highest degradation level | {doc['max_degradation_level']} |",
         "",
+        "## Shed by tier",
+        "",
+        "The plan sheds free traffic first, then standard, premium never; what ready capacity "
+        "cannot take is cut in the same order, premium last.",
+        "",
+        "| tier | offered | shed | share of the tier |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {tier} | {_n(f['offered'])} | {_n(f['shed'])} | {f['shed_share']:.2%} |"
+            for tier, f in doc["tiers"].items()
+        ),
+        "",
         "## Regions",
         "",
         "| region | peak instances | wanted at peak | SLO violation (min) |",

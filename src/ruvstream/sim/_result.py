@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from ._engine import SimConfig
     from ._scenarios import Scenario
 
-__all__ = ["HOURS_PER_MONTH", "RunRecorder", "SimResult"]
+__all__ = ["HOURS_PER_MONTH", "TIERS", "RunRecorder", "SimResult"]
 
 HOURS_PER_MONTH = 730.0
+TIERS = ("free", "standard", "premium")
 
 
 @dataclass
@@ -37,6 +38,8 @@ class _Region:
     run_seconds: float = 0.0
     longest_violation_seconds: float = 0.0
     billed: int = 0
+    offered_by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    shed_by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
     # the open series interval
     interval_offered: int = 0
     interval_shed: int = 0
@@ -72,7 +75,9 @@ class RunRecorder:
             "instances": {},
             "offered_qps": {},
             "shed_share": {},
+            "shed_share_by_tier": {t: [] for t in TIERS},
         }
+        self._interval_tiers = {t: [0, 0] for t in TIERS}  # offered, shed
         self.peak_total = 0
         self.max_level = DegradationLevel.NONE
         self.spend = 0.0
@@ -90,6 +95,8 @@ class RunRecorder:
         for k in ticks:
             if k.served + k.shed != k.offered:
                 raise AssertionError(f"{k.region} at {t}: served + shed != offered")
+            if sum(k.shed_by_tier.values()) != k.shed:
+                raise AssertionError(f"{k.region} at {t}: shed by tier != shed")
             if self.keep_ticks:
                 self.ticks.append(k)
             s = self.regions.setdefault(k.region, _Region())
@@ -98,6 +105,7 @@ class RunRecorder:
             s.shed += k.shed
             s.interval_offered += k.offered
             s.interval_shed += k.shed
+            self._tiers(s, k)
             held = min(k.streams, k.running * node.streams_per_instance)
             s.stream_seconds += k.streams * tick
             s.stream_seconds_held += held * tick
@@ -115,6 +123,14 @@ class RunRecorder:
         if t >= self._next_sample:
             self._sample(t, plan)
             self._next_sample += self.config.series_seconds
+
+    def _tiers(self, s: _Region, k: ReplayTick) -> None:
+        for tier, n in k.offered_by_tier.items():
+            s.offered_by_tier[tier] += n
+            self._interval_tiers[tier][0] += n
+        for tier, n in k.shed_by_tier.items():
+            s.shed_by_tier[tier] += n
+            self._interval_tiers[tier][1] += n
 
     def _violation(self, s: _Region, k: ReplayTick, tick: float, is_down: bool) -> None:
         capacity = k.running * self.scaling.node.qps_per_instance * tick
@@ -148,6 +164,9 @@ class RunRecorder:
                 s.interval_shed / s.interval_offered if s.interval_offered else 0.0
             )
             s.interval_offered = s.interval_shed = 0
+        for tier, (offered, shed) in self._interval_tiers.items():
+            ser["shed_share_by_tier"][tier].append(shed / offered if offered else 0.0)
+            self._interval_tiers[tier] = [0, 0]
 
     def result(self) -> SimResult:
         return SimResult(self._doc(), self.ticks)
@@ -172,6 +191,8 @@ class RunRecorder:
             "served": sum(s.served for s in rs.values()),
             "shed": shed,
             "shed_share": shed / offered if offered else 0.0,
+            "tiers": self._tier_totals(),
+            "shed_by_tier_by_region": {r: dict(s.shed_by_tier) for r, s in sorted(rs.items())},
             "streams": {
                 "unit": "stream-seconds",
                 "offered": sum(s.stream_seconds for s in rs.values()),
@@ -207,6 +228,19 @@ class RunRecorder:
             },
             "series": self.series,
         }
+
+    def _tier_totals(self) -> dict[str, dict[str, float]]:
+        """Per tier: requests offered and shed (the plan's and the overflow's), and the share."""
+        out = {}
+        for tier in TIERS:
+            offered = sum(s.offered_by_tier[tier] for s in self.regions.values())
+            shed = sum(s.shed_by_tier[tier] for s in self.regions.values())
+            out[tier] = {
+                "offered": offered,
+                "shed": shed,
+                "shed_share": shed / offered if offered else 0.0,
+            }
+        return out
 
 
 def _rounded(value: Any) -> Any:

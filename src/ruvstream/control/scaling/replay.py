@@ -60,6 +60,9 @@ class ReplayTick:
     spend_rate_per_hour: float
     reason: str
     slo_violated: bool
+    # Per tier (free, standard, premium); each sums to ``offered`` and ``shed``.
+    offered_by_tier: dict[str, int] = field(default_factory=dict)
+    shed_by_tier: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -235,6 +238,8 @@ class ScalingSimulation:
             spend_rate_per_hour=plan.allocation.rate_per_hour,
             reason=d.reason,
             slo_violated=load.overloaded,
+            offered_by_tier=dict(load.offered_by_tier),
+            shed_by_tier=dict(load.shed_by_tier),
         )
 
 

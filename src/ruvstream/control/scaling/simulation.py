@@ -6,12 +6,19 @@
   ones, at once. It refuses stale fencing tokens like a real actuator.
 - ``serve`` splits one tick's offered requests by tier, applies the
   degradation plan's shed shares, then serves up to the ready capacity,
-  shedding the overflow free first, then standard, then premium. Requests
-  are counted in whole numbers, so served + shed == offered exactly.
+  shedding the overflow in the plan's shed order (free, then standard),
+  premium last. Requests are counted in whole numbers, so served + shed ==
+  offered exactly, in total and in every tier.
 - ``region_sample`` turns a tick's load into the figures a node would
   report (concurrency from offered load, CPU and memory of ready nodes, a
-  queueing p99, the shed share as error rate), so the reactive scaler sees
-  what it would see from ``/metrics``.
+  queueing p99, and as error rate the share of admitted requests shed for
+  want of capacity), so the reactive scaler sees what it would see from
+  ``/metrics``. The plan's deliberate shedding is no error of the fleet:
+  in production the router refuses those requests (counted under
+  ``reason="degraded"``) before any node sees them, and a node's error
+  rate is its own errors over the requests it received. Counting them
+  made the error vote double regions that lacked nothing, up to their
+  quota, so quota pressure never fell and the level latched at critical.
 
 Time comes from the caller's clock (a ``ManualClock`` the replay moves).
 """
@@ -22,6 +29,7 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from ruvstream.core.clock import Clock
 
@@ -62,7 +70,9 @@ class TierMix:
 
 @dataclass(frozen=True, slots=True)
 class TickLoad:
-    """One region's tick. Invariant: ``served + shed == offered`` (whole requests)."""
+    """One region's tick. Invariant: ``served + shed == offered`` (whole requests);
+    ``offered_by_tier`` and ``shed_by_tier`` split ``offered`` and ``shed`` by tier
+    (the plan's refusals and the overflow together), each summing to its total."""
 
     region: str
     t: float
@@ -74,10 +84,19 @@ class TickLoad:
     capacity: int
     streams: float
     stream_capacity: float
+    offered_by_tier: Mapping[str, int] = field(default_factory=dict)
+    shed_by_tier: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def shed_share(self) -> float:
         return self.shed / self.offered if self.offered else 0.0
+
+    @property
+    def capacity_error_rate(self) -> float:
+        """Requests shed for want of capacity over those the plan let through: what
+        the region's nodes would report as their error rate."""
+        admitted = self.offered - self.shed_by_plan
+        return (self.shed - self.shed_by_plan) / admitted if admitted else 0.0
 
     @property
     def overloaded(self) -> bool:
@@ -98,7 +117,8 @@ def serve(
 ) -> TickLoad:
     offered = max(0, round(offered_qps * seconds))
     actions = actions or LADDER[DegradationLevel.NONE]
-    admitted = mix.split(offered)
+    by_tier = mix.split(offered)
+    admitted = dict(by_tier)
     shed_by_plan = 0
     for tier, n in admitted.items():
         refused = math.floor(n * actions.tier(tier).shed_share + 1e-9)
@@ -106,7 +126,7 @@ def serve(
         shed_by_plan += refused
     capacity = math.floor(ready * node.qps_per_instance * seconds)
     overflow = max(0, sum(admitted.values()) - capacity)
-    for tier in _OVERLOAD_ORDER:
+    for tier in _overload_order(actions):
         cut = min(overflow, admitted[tier])
         admitted[tier] -= cut
         overflow -= cut
@@ -122,7 +142,16 @@ def serve(
         capacity,
         streams,
         ready * node.streams_per_instance,
+        MappingProxyType(by_tier),
+        MappingProxyType({tier: by_tier[tier] - admitted[tier] for tier in by_tier}),
     )
+
+
+def _overload_order(actions: DegradationActions) -> tuple[str, ...]:
+    """Tiers in the order overflow is cut: the plan's shed order, then the rest
+    (premium last), so capacity shortfall hits the tiers the plan gives up first."""
+    named = tuple(t for t in actions.shed_order if t in _OVERLOAD_ORDER)
+    return named + tuple(t for t in _OVERLOAD_ORDER if t not in named)
 
 
 def region_sample(
@@ -146,7 +175,7 @@ def region_sample(
         cpu=cpu,
         memory=memory,
         p99_ms=p99,
-        error_rate=load.shed_share,
+        error_rate=load.capacity_error_rate,
         offered_qps=qps,
         streams=load.streams,
     )
