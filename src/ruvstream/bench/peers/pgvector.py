@@ -37,12 +37,21 @@ def _vector(values: list[float]) -> str:
     return "[" + ",".join(f"{v:.7g}" for v in values) + "]"
 
 
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """The postmaster's pid: the first line of postmaster.pid (its backends are its children)."""
+    for path in (data_dir / "postmaster.pid", *data_dir.glob("*/postmaster.pid")):
+        if path.is_file():
+            return int(path.read_text().split()[0])
+    return None
+
+
 class PgvectorEngine:
     name = "pgvector"
 
     def __init__(self, connections: int = 8) -> None:
         self.connections = connections
         self.uri: str | None = None
+        self.server_pid: int | None = None
 
     def check(self) -> None:
         _modules()
@@ -52,10 +61,11 @@ class PgvectorEngine:
         pgserver, _ = _modules()
         server = pgserver.get_server(workdir / "pgvector", cleanup_mode="stop")
         self.uri = server.get_uri()
+        self.server_pid = _postmaster_pid(workdir / "pgvector")
         try:
             yield
         finally:
-            self.uri = None
+            self.uri = self.server_pid = None
             server.cleanup()
 
     async def load(self, data: Dataset) -> None:
@@ -78,6 +88,18 @@ class PgvectorEngine:
                 f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})"
             )
             await conn.execute("ANALYZE items")
+
+    async def create(self, dim: int, ef: int) -> None:
+        """An empty table with its HNSW index, for the streaming-ingest case."""
+        _, psycopg = _modules()
+        async with await psycopg.AsyncConnection.connect(self.uri, autocommit=True) as conn:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            await conn.execute("DROP TABLE IF EXISTS items")
+            await conn.execute(f"CREATE TABLE items (id int PRIMARY KEY, embedding vector({dim}))")
+            await conn.execute(
+                "CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops) "
+                f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})"
+            )
 
     async def transport(self, ef: int) -> Transport:
         _, psycopg = _modules()
