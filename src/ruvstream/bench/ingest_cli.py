@@ -58,14 +58,17 @@ def _one(engine_name: str, rows: int, config: IngestConfig, cpus: dict[str, Any]
     engine.check()
     raw_base, raw_queries = glove50(rows, 1000)
     base, queries = prepare(raw_base, "cosine"), prepare(raw_queries, "cosine")
+    pinning: dict[str, Any] = {k: sorted(v) if v else None for k, v in cpus.items()}
     with tempfile.TemporaryDirectory() as tmp, engine.start(Path(tmp)):
-        if cpus["server"] is not None and engine.server_pid is not None:
-            pin_tree(engine.server_pid, cpus["server"])
+        if cpus["server"] is not None:
+            if engine.server_pid is None:
+                raise click.ClickException(f"{engine_name}: no server process to pin")
+            pinning["server_pids"] = len(pin_tree(engine.server_pid, cpus["server"]))
         if cpus["client"] is not None:
             pin_self(cpus["client"])
         report = asyncio.run(run_case(engine, base, queries, config))
     report["dataset"] = f"glove-50 first {rows} rows"
-    report["pinning"] = {k: sorted(v) if v else None for k, v in cpus.items()}
+    report["pinning"] = pinning
     return report
 
 
