@@ -4,10 +4,11 @@ Modelled on VectorDBBench's streaming case. Rows of a real dataset go into
 an empty collection in dataset order, open loop at ``rate`` rows/s (each
 write is due at ``i / rate``, so a slow engine builds a backlog that the
 write latencies show: they run from the due time, not from the send, and so
-carry no coordinated omission). Meanwhile ``clients`` closed-loop searchers
-run throughout. When 50, 80 and 100 % of the rows are acknowledged, a stage
-measures serial recall and latency (one query at a time) and then the
-searchers' QPS and failure rate over a window.
+carry no coordinated omission; rows go ``batch`` to a request, as
+VectorDBBench's inserts do, and a latency is a request's). Meanwhile
+``clients`` closed-loop searchers run throughout. When 50, 80 and 100 % of
+the rows are acknowledged, a stage measures serial recall and latency (one
+query at a time) and then the searchers' QPS and failure rate over a window.
 
 Serial recall is exact: each query's truth is the top-k over the rows
 acknowledged when it was sent (a prefix, since rows are acknowledged in
@@ -47,6 +48,7 @@ Matrix = npt.NDArray[np.float32]
 @dataclass(frozen=True)
 class IngestConfig:
     rate: float = 500.0
+    batch: int = 10
     clients: int = 8
     k: int = 10
     ef: int = 64
@@ -122,6 +124,17 @@ def prefix_recall(
     return hits / (k * len(answers))
 
 
+async def _upsert(transport: Transport, rows: range, base: Matrix) -> None:
+    """One write of ``rows``: in one request where the transport takes batches."""
+    ids, vectors = [str(r) for r in rows], base[rows.start : rows.stop].tolist()
+    many = getattr(transport, "upsert_many", None)
+    if many is not None:
+        await many("bench", ids, vectors)
+        return
+    for rid, vector in zip(ids, vectors, strict=True):
+        await transport.upsert("bench", rid, vector)
+
+
 async def _writer(
     transport: Transport, base: Matrix, state: _State, config: IngestConfig, probe: Transport
 ) -> None:
@@ -129,33 +142,36 @@ async def _writer(
     gate = asyncio.Semaphore(config.max_in_flight)
     started = loop.time()
 
-    async def write(row: int, due: float) -> None:
+    async def write(rows: range, due: float) -> None:
         try:
-            await transport.upsert("bench", str(row), base[row].tolist())
-        except RequestFailed as exc:
-            state.writes.fail(exc.code)
-        except Exception as exc:  # a peer's client error: a failed write, not a failed run
-            state.writes.fail(type(exc).__name__.lower())
+            await _upsert(transport, rows, base)
+        except Exception as exc:  # RequestFailed or a peer client's own error: a failed write
+            code = getattr(exc, "code", type(exc).__name__.lower())
+            for _ in rows:
+                state.writes.fail(code)
         else:
-            state.writes.ok += 1
+            state.writes.ok += len(rows)
             acked = loop.time()
             _record(state.write_hist, acked - due)
-            if config.probe_every and row % config.probe_every == 0:
-                state.probes.append(
-                    asyncio.create_task(_probe(probe, base, row, acked, state, config))
-                )
+            for row in rows:
+                if config.probe_every and row % config.probe_every == 0:
+                    state.probes.append(
+                        asyncio.create_task(_probe(probe, base, row, acked, state, config))
+                    )
         finally:
-            state.finish(row)
+            for row in rows:
+                state.finish(row)
             gate.release()
 
     tasks = []
-    for row in range(state.rows):
-        due = started + row / config.rate
+    for first in range(0, state.rows, config.batch):
+        due = started + first / config.rate
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         await gate.acquire()
-        tasks.append(asyncio.create_task(write(row, due)))
+        rows = range(first, min(first + config.batch, state.rows))
+        tasks.append(asyncio.create_task(write(rows, due)))
     await asyncio.gather(*tasks)
 
 

@@ -79,6 +79,7 @@ def _one(engine_name: str, rows: int, config: IngestConfig, cpus: dict[str, Any]
 @click.option("--rate", "rates", type=float, multiple=True, help="Rows/s (repeatable; 500).")
 @click.option("--rows", type=int, default=20_000, show_default=True)
 @click.option("--full", is_flag=True, help="All 390,000 GloVe-50 base rows.")
+@click.option("--batch", type=int, default=10, show_default=True, help="Rows per write.")
 @click.option("--clients", type=int, default=8, show_default=True)
 @click.option("--ef", type=int, default=64, show_default=True)
 @click.option("--window", type=float, default=5.0, show_default=True, help="QPS window s.")
@@ -93,6 +94,7 @@ def ingest(
     rates: tuple[float, ...],
     rows: int,
     full: bool,
+    batch: int,
     clients: int,
     ef: int,
     window: float,
@@ -116,6 +118,7 @@ def ingest(
         for rate in rates or (500.0,):
             config = IngestConfig(
                 rate=rate,
+                batch=batch,
                 clients=clients,
                 ef=ef,
                 serial_queries=serial_queries,

@@ -194,5 +194,19 @@ class _ChromaTransport:
         if response.status_code != 200:
             raise RequestFailed(f"http_{response.status_code}", response.text[:200])
 
+    async def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[list[float]]
+    ) -> None:
+        try:
+            response = await self._client.post(
+                f"{self._path}/upsert",
+                content=orjson.dumps({"ids": ids, "embeddings": vectors}),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise RequestFailed(type(exc).__name__.lower(), str(exc)) from exc
+        if response.status_code != 200:
+            raise RequestFailed(f"http_{response.status_code}", response.text[:200])
+
     async def aclose(self) -> None:
         await self._client.aclose()

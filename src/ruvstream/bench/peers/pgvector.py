@@ -146,6 +146,23 @@ class _PgTransport:
         finally:
             self._pool.put_nowait(conn)
 
+    async def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[list[float]]
+    ) -> None:
+        """One transaction, one round trip per row (pipelined by psycopg's executemany)."""
+        conn = await self._pool.get()
+        try:
+            async with conn.transaction(), conn.cursor() as cur:
+                await cur.executemany(
+                    "INSERT INTO items (id, embedding) VALUES (%s, %s::vector) "
+                    "ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding",
+                    [(int(rid), _vector(v)) for rid, v in zip(ids, vectors, strict=True)],
+                )
+        except self._error as exc:
+            raise RequestFailed("postgres_error", str(exc)) from exc
+        finally:
+            self._pool.put_nowait(conn)
+
     async def aclose(self) -> None:
         for _ in range(self._size):
             conn = await self._pool.get()

@@ -71,5 +71,10 @@ class _Named:
     async def upsert(self, collection: str, rid: str, vector: list[float]) -> None:
         await self.inner.upsert("peers", rid, vector)
 
+    async def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[list[float]]
+    ) -> None:
+        await self.inner.upsert_many("peers", ids, vectors)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
