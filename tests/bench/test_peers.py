@@ -43,6 +43,7 @@ def test_ruvstream_and_pgvector_at_equal_recall(node: NodeProcess, tmp_path: Pat
         seconds=1.5,
         workers=4,
         rate=50.0,
+        bare=True,
     )
     report = compare_engines([RuvstreamEngine(url=node.url), PgvectorEngine(4)], config, tmp_path)
     by_name = {r["engine"]: r for r in report["engines"]}
@@ -54,7 +55,10 @@ def test_ruvstream_and_pgvector_at_equal_recall(node: NodeProcess, tmp_path: Pat
         assert result["closed"]["ok"] > 0 and result["closed"]["failed"] == 0
         assert result["closed"]["recall"] >= 0.85
         assert result["open"]["ok"] > 0
+    bare = by_name["pgvector"]["bare"]
+    assert bare["ok"] > 0 and bare["p99"] >= bare["p50"] > 0 and bare["server_cpu_seconds"] > 0
     ratios = report["ratios"]["pgvector"]
+    assert ratios["bare_qps"] > 0
     assert ratios["qps"] == pytest.approx(
         by_name["ruvstream"]["closed"]["qps"] / by_name["pgvector"]["closed"]["qps"]
     )
@@ -174,6 +178,7 @@ def test_a_pinned_comparison_pins_the_engine_tree_and_charges_its_cpu(
         seconds=1.0,
         workers=2,
         server_cpus=(cpu,),
+        bare=True,
     )
     engine = RuvstreamEngine(url=node.url, server_pid=node.pid)
     try:
@@ -190,7 +195,11 @@ def test_a_pinned_comparison_pins_the_engine_tree_and_charges_its_cpu(
     assert closed["cpu_ms_per_query"] == pytest.approx(
         1000 * closed["server_cpu_seconds"] / closed["ok"]
     )
+    bare = report["engines"][0]["bare"]
+    assert bare["ok"] > 0 and bare["failed"] == 0 and bare["p99"] >= bare["p50"] > 0
+    assert bare["server_cpu_seconds"] > 0
     assert "server CPU ms/query" in to_markdown(report)
+    assert "| ruvstream | closed_loop" in to_markdown(report)
 
 
 def test_an_engine_without_a_process_cannot_be_pinned(node: NodeProcess, tmp_path: Path) -> None:

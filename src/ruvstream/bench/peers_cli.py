@@ -50,6 +50,20 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"{closed['recall']:.3f} | {closed['qps']:.0f} | {lat['p50']:.2f} | "
             f"{lat['p99']:.2f} | {open_p99} | {cpu_text} |"
         )
+    bare = [r for r in report["engines"] if "bare" in r]
+    if bare:
+        lines += [
+            "",
+            "| engine | bare client | QPS | p50 ms | p99 ms | server CPU ms/query |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in bare:
+            b = r["bare"]
+            cpu = "-" if b["cpu_ms_per_query"] is None else f"{b['cpu_ms_per_query']:.3f}"
+            lines.append(
+                f"| {r['engine']} | {b['client']} | {b['qps']:.0f} | {b['p50']:.2f} | "
+                f"{b['p99']:.2f} | {cpu} |"
+            )
     lines += [
         "",
         "| ruvstream / peer | QPS | p99 (closed) | p99 (open) | CPU per query |",
@@ -89,6 +103,7 @@ def write_report(out_dir: Path, report: dict[str, Any]) -> None:
 @click.option("--seconds", type=float, default=30.0, show_default=True)
 @click.option("--workers", type=int, default=16, show_default=True)
 @click.option("--rate", type=float, default=None, help="Also an open loop at this q/s.")
+@click.option("--bare", is_flag=True, help="Also each engine's bare-protocol client.")
 @click.option("--server-cpus", default=None, help="taskset -c list for each engine's processes.")
 @click.option("--client-cpus", default=None, help="taskset -c list for the load generator.")
 @click.option(
@@ -106,6 +121,7 @@ def peers(
     seconds: float,
     workers: int,
     rate: float | None,
+    bare: bool,
     server_cpus: str | None,
     client_cpus: str | None,
     out_dir: Path,
@@ -125,6 +141,7 @@ def peers(
         rate=rate,
         server_cpus=tuple(sorted(parse_cpus(server_cpus))) if server_cpus else None,
         client_cpus=tuple(sorted(parse_cpus(client_cpus))) if client_cpus else None,
+        bare=bare,
     )
     measured: list[str] = []
 

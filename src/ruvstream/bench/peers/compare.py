@@ -26,6 +26,7 @@ from ruvstream.bench import datasets
 from ruvstream.bench.glove import glove_available
 from ruvstream.bench.histograms import summarize
 from ruvstream.bench.loadgen import LoadGenerator, SteadyPlan, Workload
+from ruvstream.bench.peers.bare import BareEngine
 from ruvstream.bench.peers.base import EF_LADDER, Engine, MissingExtraError
 from ruvstream.bench.peers.pinning import cpu_seconds, pin_self, pin_tree
 
@@ -50,6 +51,7 @@ class PeerConfig:
     rate: float | None = None
     server_cpus: tuple[int, ...] | None = None
     client_cpus: tuple[int, ...] | None = None
+    bare: bool = False
 
 
 async def _recall_at(engine: Engine, ef: int, data: datasets.Dataset, config: PeerConfig) -> float:
@@ -131,7 +133,23 @@ async def _engine_run(engine: Engine, data: datasets.Dataset, config: PeerConfig
     }
     if config.rate:
         out["open"] = await _measure(engine, tuned["ef"], data, config, config.rate)
+    if config.bare and isinstance(engine, BareEngine):
+        out["bare"] = await _bare(engine, tuned["ef"], data, config)
     return out
+
+
+async def _bare(
+    engine: BareEngine, ef: int, data: datasets.Dataset, config: PeerConfig
+) -> dict[str, Any]:
+    """The engine's leanest client (``peers.bare``), closed loop, with its server CPU."""
+    pid: int | None = getattr(engine, "server_pid", None)
+    cpu_before = cpu_seconds(pid) if pid else 0.0
+    result = await engine.bare(ef, data.queries, config.k, config.workers, config.seconds)
+    cpu = cpu_seconds(pid) - cpu_before if pid else None
+    result["server_cpu_seconds"] = cpu
+    ok = result["ok"]
+    result["cpu_ms_per_query"] = 1000 * cpu / ok if cpu is not None and ok else None
+    return result
 
 
 def check_prerequisites(engines: list[Engine]) -> None:
@@ -206,6 +224,12 @@ def ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         mine, theirs = ours["closed"]["cpu_ms_per_query"], peer["closed"]["cpu_ms_per_query"]
         if mine is not None and theirs is not None:
             row["cpu_per_query"] = _ratio(mine, theirs)
+        if "bare" in ours and "bare" in peer:
+            row["bare_qps"] = _ratio(ours["bare"]["qps"], peer["bare"]["qps"])
+            row["bare_p99"] = _ratio(ours["bare"]["p99"], peer["bare"]["p99"])
+            a, b = ours["bare"]["cpu_ms_per_query"], peer["bare"]["cpu_ms_per_query"]
+            if a is not None and b is not None:
+                row["bare_cpu_per_query"] = _ratio(a, b)
         if "open" in ours and "open" in peer:
             row["p99_open"] = _ratio(ours["open"]["latency"]["p99"], peer["open"]["latency"]["p99"])
         out[peer["engine"]] = row

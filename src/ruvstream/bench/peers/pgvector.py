@@ -15,7 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from ruvstream.bench.datasets import Dataset
+from ruvstream.bench.peers.bare import load_queries, pgbench_run
 from ruvstream.bench.peers.base import EF_CONSTRUCTION, HNSW_M, MissingExtraError
 from ruvstream.bench.transports import RequestFailed, Transport
 
@@ -100,6 +104,14 @@ class PgvectorEngine:
                 "CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops) "
                 f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})"
             )
+
+    async def bare(
+        self, ef: int, queries: npt.NDArray[np.float32], k: int, clients: int, seconds: float
+    ) -> dict[str, Any]:
+        """pgbench, closed loop, one connection per client (``peers.bare``)."""
+        assert self.uri is not None, "start the engine first"
+        await load_queries(self.uri, queries)
+        return await asyncio.to_thread(pgbench_run, self.uri, k, ef, len(queries), clients, seconds)
 
     async def transport(self, ef: int) -> Transport:
         _, psycopg = _modules()

@@ -5,10 +5,11 @@ and charges each engine for every process it runs (PostgreSQL forks a
 backend per connection, Chroma and ruvstream run threads). Affinity is a
 per-thread property in Linux, so pinning a process means every task in
 ``/proc/<pid>/task``; children forked later inherit their parent's mask.
-CPU time is ``utime + stime`` (fields 14 and 15 of ``/proc/<pid>/stat``),
-summed over the tree as it stands when read: a process that exited between
-two readings takes its time with it, so readings bracket a measurement
-while its connections are still open.
+CPU time is ``utime + stime + cutime + cstime`` (fields 14 to 17 of
+``/proc/<pid>/stat``) summed over the tree as it stands when read: a live
+child counts itself, and one that exited and was reaped (a PostgreSQL
+backend whose connection closed) counts in its parent's ``cutime``, so
+nothing is counted twice and connections may close inside a measurement.
 """
 
 from __future__ import annotations
@@ -112,10 +113,10 @@ def _stat_seconds(pid: int) -> float:
         return 0.0
     # The command name may hold spaces and parentheses: fields start after the last ")".
     fields = text[text.rindex(")") + 2 :].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of ``pid`` and its live descendants."""
+    """User plus system CPU seconds of ``pid``'s tree, reaped children included."""
     return sum(_stat_seconds(member) for member in process_tree(pid))

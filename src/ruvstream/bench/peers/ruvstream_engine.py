@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import numpy as np
+import numpy.typing as npt
 
 from ruvstream.bench.datasets import Dataset
+from ruvstream.bench.peers.bare import ruvstream_run
 from ruvstream.bench.target import prepare
 from ruvstream.bench.transports import HttpTransport, Transport
 from ruvstream.devstack import running_node
@@ -52,6 +56,13 @@ class RuvstreamEngine:
             await client.delete("/v1/collections/peers")
             created = await client.put("/v1/collections/peers", json={"dim": dim})
             created.raise_for_status()
+
+    async def bare(
+        self, ef: int, queries: npt.NDArray[np.float32], k: int, clients: int, seconds: float
+    ) -> dict[str, Any]:
+        """Closed loop through bare asyncio HTTP/1.1 clients (``peers.bare``)."""
+        assert self.url is not None, "start the engine first"
+        return await ruvstream_run(self.url, "peers", queries, k, ef, clients, seconds)
 
     async def transport(self, ef: int) -> Transport:
         assert self.url is not None, "start the engine first"
