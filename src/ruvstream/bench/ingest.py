@@ -85,6 +85,7 @@ class _State:
     probes_lost: int = 0
     probes: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: bool = False
+    last_ack: float = 0.0
     moved: asyncio.Event = field(default_factory=asyncio.Event)
 
     def finish(self, row: int) -> None:
@@ -161,6 +162,7 @@ async def _writer(
         finally:
             for row in rows:
                 state.finish(row)
+            state.last_ack = loop.time()
             gate.release()
 
     tasks = []
@@ -290,13 +292,14 @@ async def run_case(
             if on_stage is not None:
                 on_stage(stages[-1])
         await writing
-        actual = loop.time() - started
+        actual = state.last_ack - started  # the stages' windows after it do not count
         await asyncio.gather(*state.probes)
     finally:
         state.stopping = True
         writing.cancel()
         await asyncio.gather(*searchers, writing, return_exceptions=True)
         cpu = (cpu_seconds(pid) - cpu_before) if pid else None
+        elapsed = loop.time() - started
         for transport in (writer, readers, serial, probe):
             await transport.aclose()
     ideal = len(base) / config.rate
@@ -330,4 +333,5 @@ async def run_case(
             "latency": summarize(state.search_hist),
         },
         "server_cpu_seconds": cpu,
+        "elapsed_seconds": elapsed,
     }
