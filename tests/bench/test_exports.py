@@ -20,6 +20,7 @@ def test_bench_group_has_the_documented_commands() -> None:
         "report",
         "compare",
         "peers",
+        "ingest",
         "node",
         "router",
         "replication",

@@ -5,18 +5,27 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from ruvstream.bench.cli import bench
 from ruvstream.bench.datasets import Dataset
-from ruvstream.bench.peers import PeerConfig, PgvectorEngine, RuvstreamEngine, compare_engines
+from ruvstream.bench.peers import (
+    PeerConfig,
+    PgvectorEngine,
+    RuvstreamEngine,
+    compare_engines,
+    ratios,
+)
 from ruvstream.bench.peers.base import EF_LADDER, Engine
+from ruvstream.bench.peers.pinning import pin_tree, tree_affinity
 from ruvstream.bench.peers_cli import to_markdown, write_report
 from ruvstream.bench.transports import Transport
 from ruvstream.testing import NodeProcess
@@ -34,6 +43,7 @@ def test_ruvstream_and_pgvector_at_equal_recall(node: NodeProcess, tmp_path: Pat
         seconds=1.5,
         workers=4,
         rate=50.0,
+        bare=True,
     )
     report = compare_engines([RuvstreamEngine(url=node.url), PgvectorEngine(4)], config, tmp_path)
     by_name = {r["engine"]: r for r in report["engines"]}
@@ -45,7 +55,10 @@ def test_ruvstream_and_pgvector_at_equal_recall(node: NodeProcess, tmp_path: Pat
         assert result["closed"]["ok"] > 0 and result["closed"]["failed"] == 0
         assert result["closed"]["recall"] >= 0.85
         assert result["open"]["ok"] > 0
+    bare = by_name["pgvector"]["bare"]
+    assert bare["ok"] > 0 and bare["p99"] >= bare["p50"] > 0 and bare["server_cpu_seconds"] > 0
     ratios = report["ratios"]["pgvector"]
+    assert ratios["bare_qps"] > 0
     assert ratios["qps"] == pytest.approx(
         by_name["ruvstream"]["closed"]["qps"] / by_name["pgvector"]["closed"]["qps"]
     )
@@ -150,3 +163,57 @@ def test_each_engine_is_written_as_soon_as_it_is_measured(
     assert [r["engine"] for r in kept["engines"]] == ["ruvstream"]
     assert kept["engines"][0]["closed"]["ok"] > 0
     assert "| ruvstream |" in (out / "peers.md").read_text()
+
+
+def test_a_pinned_comparison_pins_the_engine_tree_and_charges_its_cpu(
+    node: NodeProcess, tmp_path: Path
+) -> None:
+    everything = os.sched_getaffinity(0)
+    cpu = max(everything)
+    config = PeerConfig(
+        dataset="glove-10k",
+        queries=200,
+        target_recall=0.9,
+        calibration_queries=50,
+        seconds=1.0,
+        workers=2,
+        server_cpus=(cpu,),
+        bare=True,
+    )
+    engine = RuvstreamEngine(url=node.url, server_pid=node.pid)
+    try:
+        report = compare_engines([engine], config, tmp_path)
+        masks = tree_affinity(node.pid)
+        assert masks and set(masks.values()) == {frozenset({cpu})}
+        for tid in os.listdir(f"/proc/{node.pid}/task"):
+            assert os.sched_getaffinity(int(tid)) == {cpu}
+    finally:
+        pin_tree(node.pid, everything)
+    closed = report["engines"][0]["closed"]
+    assert closed["ok"] > 0
+    assert closed["server_cpu_seconds"] > 0
+    assert closed["cpu_ms_per_query"] == pytest.approx(
+        1000 * closed["server_cpu_seconds"] / closed["ok"]
+    )
+    bare = report["engines"][0]["bare"]
+    assert bare["ok"] > 0 and bare["failed"] == 0 and bare["p99"] >= bare["p50"] > 0
+    assert bare["server_cpu_seconds"] > 0
+    assert "server CPU ms/query" in to_markdown(report)
+    assert "| ruvstream | closed_loop" in to_markdown(report)
+
+
+def test_an_engine_without_a_process_cannot_be_pinned(node: NodeProcess, tmp_path: Path) -> None:
+    config = PeerConfig(dataset="glove-10k", queries=200, seconds=1.0, server_cpus=(0,))
+    with pytest.raises(RuntimeError, match="no server process to pin"):
+        compare_engines([RuvstreamEngine(url=node.url)], config, tmp_path)
+
+
+def test_ratios_compare_cpu_per_query() -> None:
+    def result(name: str, qps: float, cpu: float | None) -> dict[str, Any]:
+        latency = {"p99": 10.0}
+        return {"engine": name, "closed": {"qps": qps, "latency": latency, "cpu_ms_per_query": cpu}}
+
+    out = ratios([result("ruvstream", 300, 0.1), result("pgvector", 100, 0.4)])
+    assert out["pgvector"]["cpu_per_query"] == pytest.approx(0.25)
+    assert out["pgvector"]["qps"] == pytest.approx(3.0)
+    assert "cpu_per_query" not in ratios([result("ruvstream", 1, None), result("x", 1, 0.1)])["x"]

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from ruvstream.bench import analysis, report
 from ruvstream.bench.deployment import RegionalDeployment
+from ruvstream.bench.ingest_cli import ingest
 from ruvstream.bench.loadgen import LoadResult
 from ruvstream.bench.node_vs_raw import node_benchmark
 from ruvstream.bench.peers_cli import peers
@@ -312,6 +313,7 @@ def compare_command(a: Path, b: Path, as_json: bool) -> None:
 
 
 bench.add_command(peers)
+bench.add_command(ingest)
 bench.add_command(node_benchmark)
 bench.add_command(router_benchmark)
 bench.add_command(replication_benchmark)

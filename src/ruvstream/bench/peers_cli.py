@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ruvstream.bench.peers import ENGINES, MissingExtraError, PeerConfig, compare_engines
 from ruvstream.bench.peers.base import Engine
+from ruvstream.bench.peers.pinning import parse_cpus
 
 __all__ = ["peers", "to_markdown", "write_report"]
 
@@ -28,23 +29,52 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         f"Closed loop, {c['workers']} clients, {c['seconds']:.0f} s per engine"
         + (f"; open loop at {c['rate']:.0f} q/s" if c["rate"] else "")
+        + (
+            f"; engine on CPUs {c['server_cpus']}, load generator on {c['client_cpus']}"
+            if c.get("server_cpus") or c.get("client_cpus")
+            else ""
+        )
         + ".",
         "",
-        "| engine | load s | ef | recall | QPS | p50 ms | p99 ms | open p99 ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "| engine | load s | ef | recall | QPS | p50 ms | p99 ms | open p99 ms | "
+        "server CPU ms/query |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["engines"]:
         closed, lat = r["closed"], r["closed"]["latency"]
         open_p99 = f"{r['open']['latency']['p99']:.2f}" if "open" in r else "-"
+        cpu = closed.get("cpu_ms_per_query")
+        cpu_text = "-" if cpu is None else f"{cpu:.3f}"
         lines.append(
             f"| {r['engine']} | {r['load_seconds']:.1f} | {r['calibration']['ef']} | "
             f"{closed['recall']:.3f} | {closed['qps']:.0f} | {lat['p50']:.2f} | "
-            f"{lat['p99']:.2f} | {open_p99} |"
+            f"{lat['p99']:.2f} | {open_p99} | {cpu_text} |"
         )
-    lines += ["", "| ruvstream / peer | QPS | p99 (closed) | p99 (open) |", "|---|---|---|---|"]
+    bare = [r for r in report["engines"] if "bare" in r]
+    if bare:
+        lines += [
+            "",
+            "| engine | bare client | QPS | p50 ms | p99 ms | server CPU ms/query |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in bare:
+            b = r["bare"]
+            cpu = "-" if b["cpu_ms_per_query"] is None else f"{b['cpu_ms_per_query']:.3f}"
+            lines.append(
+                f"| {r['engine']} | {b['client']} | {b['qps']:.0f} | {b['p50']:.2f} | "
+                f"{b['p99']:.2f} | {cpu} |"
+            )
+    lines += [
+        "",
+        "| ruvstream / peer | QPS | p99 (closed) | p99 (open) | CPU per query |",
+        "|---|---|---|---|---|",
+    ]
     for peer, row in report["ratios"].items():
         open_ratio = f"{row['p99_open']:.2f}" if "p99_open" in row else "-"
-        lines.append(f"| {peer} | {row['qps']:.2f} | {row['p99_closed']:.2f} | {open_ratio} |")
+        cpu_ratio = f"{row['cpu_per_query']:.2f}" if "cpu_per_query" in row else "-"
+        lines.append(
+            f"| {peer} | {row['qps']:.2f} | {row['p99_closed']:.2f} | {open_ratio} | {cpu_ratio} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -73,6 +103,9 @@ def write_report(out_dir: Path, report: dict[str, Any]) -> None:
 @click.option("--seconds", type=float, default=30.0, show_default=True)
 @click.option("--workers", type=int, default=16, show_default=True)
 @click.option("--rate", type=float, default=None, help="Also an open loop at this q/s.")
+@click.option("--bare", is_flag=True, help="Also each engine's bare-protocol client.")
+@click.option("--server-cpus", default=None, help="taskset -c list for each engine's processes.")
+@click.option("--client-cpus", default=None, help="taskset -c list for the load generator.")
 @click.option(
     "--out",
     "out_dir",
@@ -88,6 +121,9 @@ def peers(
     seconds: float,
     workers: int,
     rate: float | None,
+    bare: bool,
+    server_cpus: str | None,
+    client_cpus: str | None,
     out_dir: Path,
 ) -> None:
     """Same data, same machine, equal recall: QPS and p99 of each engine, and ratios."""
@@ -103,6 +139,9 @@ def peers(
         seconds=seconds,
         workers=workers,
         rate=rate,
+        server_cpus=tuple(sorted(parse_cpus(server_cpus))) if server_cpus else None,
+        client_cpus=tuple(sorted(parse_cpus(client_cpus))) if client_cpus else None,
+        bare=bare,
     )
     measured: list[str] = []
 
@@ -118,7 +157,7 @@ def peers(
         if measured:
             click.echo(f"the results of {', '.join(measured)} are kept in {out_dir}", err=True)
         raise
-    table = Table("engine", "ef", "recall", "QPS", "p50 ms", "p99 ms")
+    table = Table("engine", "ef", "recall", "QPS", "p50 ms", "p99 ms", "CPU ms/q")
     for r in report["engines"]:
         lat = r["closed"]["latency"]
         table.add_row(
@@ -128,6 +167,9 @@ def peers(
             f"{r['closed']['qps']:.0f}",
             f"{lat['p50']:.2f}",
             f"{lat['p99']:.2f}",
+            "-"
+            if r["closed"]["cpu_ms_per_query"] is None
+            else f"{r['closed']['cpu_ms_per_query']:.3f}",
         )
     Console().print(table)
     for peer, row in report["ratios"].items():

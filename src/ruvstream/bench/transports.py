@@ -127,6 +127,21 @@ class HttpTransport:
         if response.status_code != 200:
             raise RequestFailed(_error_code(response.status_code, response.content))
 
+    async def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[list[float]]
+    ) -> None:
+        records = [{"id": rid, "vector": v} for rid, v in zip(ids, vectors, strict=True)]
+        try:
+            response = await self._client.post(
+                f"/v1/collections/{collection}/records",
+                content=orjson.dumps({"records": records}),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise RequestFailed(type(exc).__name__.lower(), str(exc)) from exc
+        if response.status_code != 200:
+            raise RequestFailed(_error_code(response.status_code, response.content))
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

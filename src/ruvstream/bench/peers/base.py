@@ -18,7 +18,14 @@ from typing import Protocol
 from ruvstream.bench.datasets import Dataset
 from ruvstream.bench.transports import Transport
 
-__all__ = ["EF_CONSTRUCTION", "EF_LADDER", "HNSW_M", "Engine", "MissingExtraError"]
+__all__ = [
+    "EF_CONSTRUCTION",
+    "EF_LADDER",
+    "HNSW_M",
+    "Engine",
+    "MissingExtraError",
+    "StreamingEngine",
+]
 
 HNSW_M = 16
 EF_CONSTRUCTION = 200
@@ -39,3 +46,15 @@ class Engine(Protocol):
     async def load(self, data: Dataset) -> None: ...
 
     async def transport(self, ef: int) -> Transport: ...
+
+
+class StreamingEngine(Engine, Protocol):
+    """An engine the streaming-ingest case can drive: it starts empty and is written live.
+
+    ``server_pid`` is the root of the engine's process tree once started (None
+    for an engine started elsewhere), for pinning and CPU accounting.
+    """
+
+    server_pid: int | None
+
+    async def create(self, dim: int, ef: int) -> None: ...

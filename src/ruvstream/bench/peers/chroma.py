@@ -41,6 +41,17 @@ def _free_port() -> int:
         return port
 
 
+def _config(ef: int) -> dict[str, Any]:
+    return {
+        "hnsw": {
+            "space": "cosine",
+            "max_neighbors": HNSW_M,
+            "ef_construction": EF_CONSTRUCTION,
+            "ef_search": int(ef),
+        }
+    }
+
+
 class ChromaEngine:
     name = "chroma"
 
@@ -49,6 +60,7 @@ class ChromaEngine:
         self.collection_id: str | None = None
         self._data: Dataset | None = None
         self._ef = 0
+        self.server_pid: int | None = None
 
     def command(self) -> Path:
         """The ``chroma`` command of the chromadb package.
@@ -84,11 +96,11 @@ class ChromaEngine:
                 stderr=subprocess.STDOUT,
             )
         try:
-            self.url = f"http://127.0.0.1:{port}"
+            self.url, self.server_pid = f"http://127.0.0.1:{port}", process.pid
             self._wait(process)
             yield
         finally:
-            self.url = None
+            self.url = self.server_pid = None
             process.terminate()
             try:
                 process.wait(30)
@@ -111,16 +123,20 @@ class ChromaEngine:
         self._data = data
         await self._build(64)
 
+    async def create(self, dim: int, ef: int) -> None:
+        """An empty collection built for ``ef``, for the streaming-ingest case."""
+        async with httpx.AsyncClient(base_url=self.url or "", timeout=60) as client:
+            await client.delete(f"{_API}/collections/bench")
+            created = await client.post(
+                f"{_API}/collections", json={"name": "bench", "configuration": _config(ef)}
+            )
+            created.raise_for_status()
+            self.collection_id = created.json()["id"]
+        self._ef = ef
+
     async def _build(self, ef: int) -> None:
         assert self._data is not None, "load the dataset first"
-        config = {
-            "hnsw": {
-                "space": "cosine",
-                "max_neighbors": HNSW_M,
-                "ef_construction": EF_CONSTRUCTION,
-                "ef_search": int(ef),
-            }
-        }
+        config = _config(ef)
         base = self._data.base
         async with httpx.AsyncClient(base_url=self.url or "", timeout=600) as client:
             await client.delete(f"{_API}/collections/bench")
@@ -175,6 +191,20 @@ class _ChromaTransport:
             content=orjson.dumps(body),
             headers={"Content-Type": "application/json"},
         )
+        if response.status_code != 200:
+            raise RequestFailed(f"http_{response.status_code}", response.text[:200])
+
+    async def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[list[float]]
+    ) -> None:
+        try:
+            response = await self._client.post(
+                f"{self._path}/upsert",
+                content=orjson.dumps({"ids": ids, "embeddings": vectors}),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise RequestFailed(type(exc).__name__.lower(), str(exc)) from exc
         if response.status_code != 200:
             raise RequestFailed(f"http_{response.status_code}", response.text[:200])
 

@@ -6,7 +6,11 @@ measured at equal recall), then measure with the same load generator:
 a closed loop of ``workers`` clients for throughput, and optionally an open
 loop at ``rate`` q/s for latency at equal offered load. Ratios are
 ruvstream / peer: above 1 for QPS means ruvstream serves more; below 1 for
-p99 means ruvstream answers faster.
+p99 and CPU per query means ruvstream answers faster and cheaper.
+
+Pinned (``server_cpus`` / ``client_cpus``): the engine's whole process tree
+and the load generator run on disjoint cores, and each measurement reports
+the engine tree's CPU seconds per 1,000 answered queries (``/proc``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from ruvstream.bench import datasets
 from ruvstream.bench.glove import glove_available
 from ruvstream.bench.histograms import summarize
 from ruvstream.bench.loadgen import LoadGenerator, SteadyPlan, Workload
+from ruvstream.bench.peers.bare import BareEngine
 from ruvstream.bench.peers.base import EF_LADDER, Engine, MissingExtraError
+from ruvstream.bench.peers.pinning import cpu_seconds, pin_self, pin_tree
 
 __all__ = [
     "PeerConfig",
@@ -43,6 +49,9 @@ class PeerConfig:
     seconds: float = 30.0
     workers: int = 16
     rate: float | None = None
+    server_cpus: tuple[int, ...] | None = None
+    client_cpus: tuple[int, ...] | None = None
+    bare: bool = False
 
 
 async def _recall_at(engine: Engine, ef: int, data: datasets.Dataset, config: PeerConfig) -> float:
@@ -85,14 +94,21 @@ async def _measure(
     transport = await engine.transport(ef)
     workload = Workload("bench", data.queries, data.base, config.k)
     generator = LoadGenerator(transport, workload)
+    # Read while the transport's connections (PostgreSQL backends) are still alive.
+    pid: int | None = getattr(engine, "server_pid", None)
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     try:
         if open_rate is None:
             result = await generator.run(SteadyPlan(config.seconds), closed_workers=config.workers)
         else:
             result = await generator.run(SteadyPlan(config.seconds, open_rate))
+        cpu = cpu_seconds(pid) - cpu_before if pid else None
     finally:
         await transport.aclose()
+    ok = result.book.ok
     return {
+        "server_cpu_seconds": cpu,
+        "cpu_ms_per_query": 1000 * cpu / ok if cpu is not None and ok else None,
         "mode": result.mode,
         "ok": result.book.ok,
         "failed": result.book.failed,
@@ -117,7 +133,23 @@ async def _engine_run(engine: Engine, data: datasets.Dataset, config: PeerConfig
     }
     if config.rate:
         out["open"] = await _measure(engine, tuned["ef"], data, config, config.rate)
+    if config.bare and isinstance(engine, BareEngine):
+        out["bare"] = await _bare(engine, tuned["ef"], data, config)
     return out
+
+
+async def _bare(
+    engine: BareEngine, ef: int, data: datasets.Dataset, config: PeerConfig
+) -> dict[str, Any]:
+    """The engine's leanest client (``peers.bare``), closed loop, with its server CPU."""
+    pid: int | None = getattr(engine, "server_pid", None)
+    cpu_before = cpu_seconds(pid) if pid else 0.0
+    result = await engine.bare(ef, data.queries, config.k, config.workers, config.seconds)
+    cpu = cpu_seconds(pid) - cpu_before if pid else None
+    result["server_cpu_seconds"] = cpu
+    ok = result["ok"]
+    result["cpu_ms_per_query"] = 1000 * cpu / ok if cpu is not None and ok else None
+    return result
 
 
 def check_prerequisites(engines: list[Engine]) -> None:
@@ -144,12 +176,25 @@ def compare_engines(
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = workdir or Path(tmp)
+        if config.client_cpus is not None:
+            pin_self(config.client_cpus)
         for engine in engines:
             with engine.start(root):
+                _pin_engine(engine, config)
                 results.append(asyncio.run(_engine_run(engine, data, config)))
             if on_result is not None:
                 on_result(_report(config, data.name, results))
     return _report(config, data.name, results)
+
+
+def _pin_engine(engine: Engine, config: PeerConfig) -> None:
+    """The engine's tree onto the server CPUs; its later children inherit the mask."""
+    if config.server_cpus is None:
+        return
+    pid: int | None = getattr(engine, "server_pid", None)
+    if pid is None:
+        raise RuntimeError(f"{engine.name}: no server process to pin (started elsewhere)")
+    pin_tree(pid, config.server_cpus)
 
 
 def _report(config: PeerConfig, dataset: str, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -176,6 +221,15 @@ def ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
                 ours["closed"]["latency"]["p99"], peer["closed"]["latency"]["p99"]
             ),
         }
+        mine, theirs = ours["closed"]["cpu_ms_per_query"], peer["closed"]["cpu_ms_per_query"]
+        if mine is not None and theirs is not None:
+            row["cpu_per_query"] = _ratio(mine, theirs)
+        if "bare" in ours and "bare" in peer:
+            row["bare_qps"] = _ratio(ours["bare"]["qps"], peer["bare"]["qps"])
+            row["bare_p99"] = _ratio(ours["bare"]["p99"], peer["bare"]["p99"])
+            a, b = ours["bare"]["cpu_ms_per_query"], peer["bare"]["cpu_ms_per_query"]
+            if a is not None and b is not None:
+                row["bare_cpu_per_query"] = _ratio(a, b)
         if "open" in ours and "open" in peer:
             row["p99_open"] = _ratio(ours["open"]["latency"]["p99"], peer["open"]["latency"]["p99"])
         out[peer["engine"]] = row

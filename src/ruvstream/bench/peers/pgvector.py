@@ -15,7 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from ruvstream.bench.datasets import Dataset
+from ruvstream.bench.peers.bare import load_queries, pgbench_run
 from ruvstream.bench.peers.base import EF_CONSTRUCTION, HNSW_M, MissingExtraError
 from ruvstream.bench.transports import RequestFailed, Transport
 
@@ -37,12 +41,21 @@ def _vector(values: list[float]) -> str:
     return "[" + ",".join(f"{v:.7g}" for v in values) + "]"
 
 
+def _postmaster_pid(data_dir: Path) -> int | None:
+    """The postmaster's pid: the first line of postmaster.pid (its backends are its children)."""
+    for path in (data_dir / "postmaster.pid", *data_dir.glob("*/postmaster.pid")):
+        if path.is_file():
+            return int(path.read_text().split()[0])
+    return None
+
+
 class PgvectorEngine:
     name = "pgvector"
 
     def __init__(self, connections: int = 8) -> None:
         self.connections = connections
         self.uri: str | None = None
+        self.server_pid: int | None = None
 
     def check(self) -> None:
         _modules()
@@ -52,10 +65,11 @@ class PgvectorEngine:
         pgserver, _ = _modules()
         server = pgserver.get_server(workdir / "pgvector", cleanup_mode="stop")
         self.uri = server.get_uri()
+        self.server_pid = _postmaster_pid(workdir / "pgvector")
         try:
             yield
         finally:
-            self.uri = None
+            self.uri = self.server_pid = None
             server.cleanup()
 
     async def load(self, data: Dataset) -> None:
@@ -78,6 +92,26 @@ class PgvectorEngine:
                 f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})"
             )
             await conn.execute("ANALYZE items")
+
+    async def create(self, dim: int, ef: int) -> None:
+        """An empty table with its HNSW index, for the streaming-ingest case."""
+        _, psycopg = _modules()
+        async with await psycopg.AsyncConnection.connect(self.uri, autocommit=True) as conn:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            await conn.execute("DROP TABLE IF EXISTS items")
+            await conn.execute(f"CREATE TABLE items (id int PRIMARY KEY, embedding vector({dim}))")
+            await conn.execute(
+                "CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops) "
+                f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})"
+            )
+
+    async def bare(
+        self, ef: int, queries: npt.NDArray[np.float32], k: int, clients: int, seconds: float
+    ) -> dict[str, Any]:
+        """pgbench, closed loop, one connection per client (``peers.bare``)."""
+        assert self.uri is not None, "start the engine first"
+        await load_queries(self.uri, queries)
+        return await asyncio.to_thread(pgbench_run, self.uri, k, ef, len(queries), clients, seconds)
 
     async def transport(self, ef: int) -> Transport:
         _, psycopg = _modules()
@@ -119,6 +153,23 @@ class _PgTransport:
                 "ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding",
                 (int(rid), _vector(vector)),
             )
+        except self._error as exc:
+            raise RequestFailed("postgres_error", str(exc)) from exc
+        finally:
+            self._pool.put_nowait(conn)
+
+    async def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[list[float]]
+    ) -> None:
+        """One transaction, one round trip per row (pipelined by psycopg's executemany)."""
+        conn = await self._pool.get()
+        try:
+            async with conn.transaction(), conn.cursor() as cur:
+                await cur.executemany(
+                    "INSERT INTO items (id, embedding) VALUES (%s, %s::vector) "
+                    "ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding",
+                    [(int(rid), _vector(v)) for rid, v in zip(ids, vectors, strict=True)],
+                )
         except self._error as exc:
             raise RequestFailed("postgres_error", str(exc)) from exc
         finally:
