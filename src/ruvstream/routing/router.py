@@ -35,6 +35,7 @@ from .ratelimit import MemoryRateLimiter, RateLimiter
 from .redis_limit import FallbackRateLimiter, RedisRateLimiter
 from .table import RoutingTable
 from .tiers import Admission, KeyRing, Tier
+from .upstream import UpstreamPool
 
 __all__ = ["Caller", "Router", "UnauthorizedError"]
 
@@ -74,10 +75,16 @@ class Router:
             {"Authorization": f"Bearer {settings.node_key}"} if settings.node_key else {}
         )
         """What the router sends nodes in place of the client's credentials."""
+        self.node_header_bytes = b"".join(
+            f"{k}: {v}\r\n".encode("latin-1") for k, v in self.node_headers.items()
+        )
+        """``node_headers`` as the fast path writes them, made once."""
         self.limiter = self._make_limiter()
         self.retry_budget = RetryBudget(max_tokens=100.0, token_ratio=0.2)
         self.inflight = 0
         self.session = _upstream_session(settings)
+        self.upstream = UpstreamPool(settings.connect_timeout, settings.read_timeout)
+        """The fast path's client (plain JSON searches, ``proxy_mode`` fast)."""
         self.affinity = SubscriptionAffinity()
         self.relays: dict[str, set[Any]] = {}
         """Open upstream WebSockets by node name, so a draining node's sessions can be moved."""
@@ -114,6 +121,7 @@ class Router:
         return FallbackRateLimiter(shared, local, self.clock)
 
     async def close(self) -> None:
+        self.upstream.close()
         await self.session.close()
         await self.limiter.close()
 
