@@ -45,7 +45,7 @@ class ClientLocator:
         point = _parse_point(headers.get("x-client-location", ""))
         if point is not None:
             return nearest_region(*point)
-        if client_ip:
+        if client_ip and self._networks:  # parsing the address costs a request time
             try:
                 address = ipaddress.ip_address(client_ip)
             except ValueError:

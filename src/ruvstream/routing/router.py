@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from ruvstream.auth import Guard, OriginPolicy, load_key_file
@@ -131,7 +130,7 @@ class Router:
 
     def caller(self, scope: Scope, client_ip: str | None) -> Caller:
         """Who sent this request: with ``api_keys``, the one check (401/403) names them."""
-        headers = Headers(scope=scope)
+        headers = _wanted_headers(scope["headers"])
         if scope["type"] == "websocket":  # nodes see no Origin from the router: checked here
             self.origins.check(scope["headers"])
         if self.guard is None:
@@ -197,6 +196,15 @@ class Router:
         self.outliers.record(node.name, success)
         if success:
             node.observe_latency(seconds)
+
+
+_WANTED = frozenset({b"x-api-key", b"authorization", b"x-client-region", b"x-client-location"})
+"""The request headers that say who a caller is and where."""
+
+
+def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Those headers in one pass, the first of each name winning (as in a Headers view)."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(raw) if k in _WANTED}
 
 
 def _key_ring(settings: RouterSettings) -> tuple[Guard | None, KeyRing]:
