@@ -65,6 +65,9 @@ async def test_fast_search_answers_byte_for_byte_as_the_standard_path(
             assert fast(quick)
             assert (quick.status_code, quick.content) == (regular.status_code, regular.content)
             assert quick.status_code in (400, 404)
+        for url, path in ((fast_url, "fast"), (standard_url, "standard")):
+            metrics = (await client.get(url + "/metrics")).text
+            assert f'ruvstream_router_search_path_total{{path="{path}"}} 6.0' in metrics
         # Not plain: an SSE search and a batch take the streamed path in a fast router.
         events = await client.post(
             fast_url + SEARCH, json=queries[0], headers={"accept": "text/event-stream"}

@@ -341,8 +341,11 @@ async def forward_http(
         return
     try:
         if isinstance(response, NodeAnswer):
+            router.metrics.fast_searches.inc()
             await _relay_whole(response, node, send)
             return
+        if _SEARCH.fullmatch(forward.path):
+            router.metrics.streamed_searches.inc()
         keep: list[bytes] | None = None
         if response.status == 201 and router.affinity.creates(forward.method, forward.path):
             keep = []
