@@ -43,7 +43,8 @@ def test_node_benchmark_reports_raw_and_served_rounds_and_their_medians() -> Non
 
 @pytest.mark.slow
 def test_router_benchmark_reports_each_proxy_mode_against_the_node_in_rounds() -> None:
-    cpu = str(min(available_cpus()))
+    before = available_cpus()
+    cpu = str(min(before))
     pins = ("--router-cpus", cpu, "--node-cpus", cpu, "--client-cpus", cpu)
     out = _invoke(
         "router", "--requests", "50", "--clients", "2", "--seconds", "0.5", "--rounds", "2", *pins
@@ -56,6 +57,7 @@ def test_router_benchmark_reports_each_proxy_mode_against_the_node_in_rounds() -
         assert {f"{mode}_added_p50_ms", f"{mode}_over_direct", f"{mode}_qps"} <= set(rows)
         assert min(rows[f"{mode}_qps"]) > 0
     assert min(rows["direct_qps"]) > 0 and rows["errors"] == [0.0, 0.0, 0.0]
+    assert available_cpus() == before  # the pin held for the run only
 
 
 def test_cpu_lists_name_cores_of_this_machine() -> None:

@@ -24,7 +24,6 @@ about a network.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -181,8 +180,8 @@ def measure_router(args: RouterRun) -> list[Figures]:
         for mode in args.modes:
             with pinned_thread(args.router_cpus):
                 routers[mode] = stack.enter_context(_router(node.url, work, mode))
-        pin_process(os.getpid(), args.client_cpus)
-        return asyncio.run(_run(node.url, routers, args))
+        with pinned_thread(args.client_cpus):  # the load runs on this thread; unpinned after
+            return asyncio.run(_run(node.url, routers, args))
 
 
 def _cpus(_ctx: click.Context, _param: click.Parameter, value: str | None) -> frozenset[int] | None:
