@@ -57,6 +57,8 @@ class ClientLocator:
 
 
 def _parse_point(text: str) -> tuple[float, float] | None:
+    if not text:  # the usual case: no header, and no exception to raise and catch
+        return None
     try:
         lat_text, lon_text = text.split(",")
         lat, lon = float(lat_text), float(lon_text)
