@@ -169,3 +169,30 @@ async def test_a_pooled_connection_the_node_closed_is_replaced_unseen() -> None:
     finally:
         pool.close()
         server.close()
+
+
+async def test_fast_searches_go_around_a_killed_node_and_a_stalled_one(
+    start_node: StartNode,
+) -> None:
+    e1, e2 = start_node("us-east1", "e1"), start_node("us-east1", "e2")
+    for node in (e1, e2):
+        await seed(node.url)
+    query = {"vector": [1.0, 0.1, 0.0], "k": 1}
+    config = settings([e1, e2], hedge_after_ms=100.0, probe_interval=30.0)
+    async with running_router(config) as url, httpx.AsyncClient(timeout=20) as client:
+        warm = [await client.post(url + SEARCH, json=query) for _ in range(4)]
+        assert {a.headers["x-ruvstream-node"] for a in warm} == {"e1", "e2"}  # both pooled
+        e2.pause()  # stalled: each search sent there is hedged to e1 after 100 ms
+        try:
+            stalled = [await client.post(url + SEARCH, json=query) for _ in range(4)]
+        finally:
+            e2.resume()
+        assert all(a.status_code == 200 and fast(a) for a in stalled)
+        assert {a.headers["x-ruvstream-node"] for a in stalled} == {"e1"}
+        e1.kill()  # its pooled connections die with it; a fresh one is refused: never sent
+        answers = [await client.post(url + SEARCH, json=query) for _ in range(6)]
+        assert all(a.status_code == 200 and fast(a) for a in answers)
+        assert {a.headers["x-ruvstream-node"] for a in answers} == {"e2"}
+        assert answers[0].json()["hits"][0]["id"] == "a"
+        health = (await client.get(url + "/health")).json()
+        assert next(n for n in health["nodes"] if n["name"] == "e1")["healthy"] is False
