@@ -229,6 +229,13 @@ class UpstreamPool:
             raise UpstreamError(f"cannot connect to {url}: {exc}", sent=False) from exc
         return connection
 
+    def forget(self, url: str) -> None:
+        """Close the idle connections to a node that left the table."""
+        for connection in self._idle.pop(url, []):
+            connection.close()
+        self._addresses.pop(url, None)
+        self._hosts.pop(url, None)
+
     def close(self) -> None:
         for idle in self._idle.values():
             for connection in idle:
