@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ruvstream.bench.cli import bench
+from ruvstream.bench.pinning import available_cpus, parse_cpus
 
 
 def _invoke(*args: str) -> str:
@@ -41,13 +42,30 @@ def test_node_benchmark_reports_raw_and_served_rounds_and_their_medians() -> Non
 
 
 @pytest.mark.slow
-def test_router_benchmark_reports_both_paths_without_errors() -> None:
-    out = _invoke("router", "--requests", "50", "--clients", "2", "--seconds", "0.5")
-    assert "requests=50 clients=2 seconds=0.5" in out
-    figures = dict(line.split() for line in out.splitlines()[1:])
-    assert set(figures) >= {"direct_p50_ms", "router_p99_ms", "added_p50_ms", "router_qps"}
-    assert float(figures["errors"]) == 0.0
-    assert float(figures["direct_qps"]) > 0 and float(figures["router_qps"]) > 0
+def test_router_benchmark_reports_each_proxy_mode_against_the_node_in_rounds() -> None:
+    before = available_cpus()
+    cpu = str(min(before))
+    pins = ("--router-cpus", cpu, "--node-cpus", cpu, "--client-cpus", cpu)
+    out = _invoke(
+        "router", "--requests", "50", "--clients", "2", "--seconds", "0.5", "--rounds", "2", *pins
+    )
+    head = out.splitlines()[0]
+    assert "requests=50 clients=2 seconds=0.5 rounds=2" in head and f"router_cpus={cpu}" in head
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.splitlines()[2:]}
+    assert all(len(values) == 3 for values in rows.values())  # two rounds and the median
+    for mode in ("fast", "standard"):
+        assert {f"{mode}_added_p50_ms", f"{mode}_over_direct", f"{mode}_qps"} <= set(rows)
+        assert min(rows[f"{mode}_qps"]) > 0
+    assert min(rows["direct_qps"]) > 0 and rows["errors"] == [0.0, 0.0, 0.0]
+    assert available_cpus() == before  # the pin held for the run only
+
+
+def test_cpu_lists_name_cores_of_this_machine() -> None:
+    cpu = min(available_cpus())
+    assert parse_cpus(str(cpu)) == {cpu} and parse_cpus(f"{cpu}-{cpu}") == {cpu}
+    assert parse_cpus("all") is None and parse_cpus(None) is None
+    with pytest.raises(ValueError, match="no CPU"):
+        parse_cpus("4096")
 
 
 def test_replication_benchmark_sees_every_op_in_every_other_region() -> None:

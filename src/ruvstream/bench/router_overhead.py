@@ -1,26 +1,34 @@
 """``ruvstream bench router``: the router's added latency and throughput against the node alone.
 
-    ruvstream bench router [--requests 2000] [--clients 32] [--seconds 5]
+    ruvstream bench router [--requests 2000] [--clients 32] [--seconds 5] [--rounds 3]
+        [--modes fast,standard] [--router-cpus 0 --node-cpus 1 --client-cpus 1]
 
-Starts one real node and one real router (``ruvstream router`` in its own
-process) on loopback, seeds a collection, then measures the same search
-request sent straight to the node and through the router:
+Starts one real node and one real router per ``--modes`` entry (``ruvstream
+router --proxy-mode MODE``, each in its own process) on loopback, seeds a
+collection, then measures the same search request sent straight to the node
+and through each router, in ``--rounds`` rounds (one path after another in
+each round, so a busy machine weighs on all of them alike):
 
 * latency: one request at a time (no queueing), p50 and p99 of each path, and
-  the router's added latency as the difference of the two;
-* throughput: ``--clients`` closed-loop clients for ``--seconds`` each.
+  each router's added latency as the difference from the node's;
+* throughput: ``--clients`` closed-loop clients for ``--seconds`` each, and
+  each router's share of the node's own.
 
-Node, router and load generator share this machine's cores, as they do on one
-host; the figures are for loopback and say nothing about a network.
+The medians over the rounds come last. ``--router-cpus``, ``--node-cpus`` and
+``--client-cpus`` pin each process (all its threads) to those cores, e.g. the
+router on one core and node and load generator on the other; unpinned, they
+share the machine's cores. The figures are for loopback and say nothing
+about a network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +38,14 @@ import numpy as np
 import orjson
 
 from ruvstream.devstack import RouterProcess, running_node
+from ruvstream.routing.config import PROXY_MODES
+
+from .pinning import parse_cpus, pin_process, pinned_thread
 
 __all__ = ["RouterRun", "measure_router", "router_benchmark"]
 
 DIM = 50
+Figures = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,11 @@ class RouterRun:
     requests: int = 2000
     clients: int = 32
     seconds: float = 5.0
+    rounds: int = 3
+    modes: tuple[str, ...] = PROXY_MODES
+    router_cpus: frozenset[int] | None = None
+    node_cpus: frozenset[int] | None = None
+    client_cpus: frozenset[int] | None = None
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -49,12 +66,12 @@ def _percentile(samples: list[float], q: float) -> float:
 
 
 @contextmanager
-def _router(node_url: str, workdir: Path) -> Iterator[str]:
+def _router(node_url: str, workdir: Path, mode: str) -> Iterator[str]:
     router = RouterProcess(
-        workdir / "router",
+        workdir / f"router-{mode}",
         [("local", node_url, "local")],
         "local",
-        args=("--max-inflight", "100000"),
+        args=("--max-inflight", "100000", "--proxy-mode", mode),
     )
     router.start()
     try:
@@ -114,51 +131,111 @@ async def _throughput(
         return done / (time.perf_counter() - started), errors
 
 
-async def _run(node_url: str, router_url: str, args: RouterRun) -> dict[str, float]:
+async def _round(
+    direct: str, routers: dict[str, str], bodies: list[bytes], args: RouterRun
+) -> Figures:
+    figures: Figures = {}
+    paths = {"direct": direct, **routers}
+    async with aiohttp.ClientSession() as session:
+        for url in paths.values():
+            await _latency(session, url, bodies[:200])  # warm every path
+        for name, url in paths.items():
+            samples = await _latency(session, url, bodies)
+            figures[f"{name}_p50_ms"] = _percentile(samples, 0.50)
+            figures[f"{name}_p99_ms"] = _percentile(samples, 0.99)
+    errors = 0
+    for name, url in paths.items():
+        figures[f"{name}_qps"], failed = await _throughput(url, bodies, args.clients, args.seconds)
+        errors += failed
+    for mode in routers:
+        figures[f"{mode}_added_p50_ms"] = figures[f"{mode}_p50_ms"] - figures["direct_p50_ms"]
+        figures[f"{mode}_added_p99_ms"] = figures[f"{mode}_p99_ms"] - figures["direct_p99_ms"]
+        figures[f"{mode}_over_direct"] = figures[f"{mode}_qps"] / figures["direct_qps"]
+    figures["errors"] = float(errors)
+    return figures
+
+
+async def _run(direct: str, routers: dict[str, str], args: RouterRun) -> list[Figures]:
     rng = np.random.default_rng(7)
     queries = rng.standard_normal((256, DIM)).astype("float32")
     bodies = [orjson.dumps({"vector": q.tolist(), "k": 10}) for q in queries]
     bodies = [bodies[i % len(bodies)] for i in range(args.requests)]
     async with aiohttp.ClientSession() as session:
-        await _seed(session, node_url, rng)
-        await _latency(session, node_url, bodies[:200])  # warm both paths
-        await _latency(session, router_url, bodies[:200])
-        direct = await _latency(session, node_url, bodies)
-        routed = await _latency(session, router_url, bodies)
-    direct_qps, direct_err = await _throughput(node_url, bodies, args.clients, args.seconds)
-    routed_qps, routed_err = await _throughput(router_url, bodies, args.clients, args.seconds)
-    return {
-        "direct_p50_ms": _percentile(direct, 0.50),
-        "direct_p99_ms": _percentile(direct, 0.99),
-        "router_p50_ms": _percentile(routed, 0.50),
-        "router_p99_ms": _percentile(routed, 0.99),
-        "added_p50_ms": _percentile(routed, 0.50) - _percentile(direct, 0.50),
-        "added_p99_ms": _percentile(routed, 0.99) - _percentile(direct, 0.99),
-        "direct_qps": direct_qps,
-        "router_qps": routed_qps,
-        "router_over_direct": routed_qps / direct_qps,
-        "errors": float(direct_err + routed_err),
-    }
+        await _seed(session, direct, rng)
+    return [await _round(direct, routers, bodies, args) for _ in range(args.rounds)]
 
 
-def measure_router(args: RouterRun) -> dict[str, float]:
-    """Start a node and a router here, measure both paths, stop them; the figures."""
-    with tempfile.TemporaryDirectory() as tmp:
+def median(rounds: list[Figures]) -> Figures:
+    return {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+
+
+def measure_router(args: RouterRun) -> list[Figures]:
+    """Start a node and the routers here (pinned as asked), measure each path; per round."""
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
-        with (
-            running_node(work / "node", region="local", node_id="bench") as node,
-            _router(node.url, work) as router_url,
-        ):
-            return asyncio.run(_run(node.url, router_url, args))
+        with pinned_thread(args.node_cpus):
+            node = stack.enter_context(running_node(work / "node", region="local", node_id="bench"))
+        pin_process(node.pid, args.node_cpus)
+        routers: dict[str, str] = {}
+        for mode in args.modes:
+            with pinned_thread(args.router_cpus):
+                routers[mode] = stack.enter_context(_router(node.url, work, mode))
+        with pinned_thread(args.client_cpus):  # the load runs on this thread; unpinned after
+            return asyncio.run(_run(node.url, routers, args))
+
+
+def _cpus(_ctx: click.Context, _param: click.Parameter, value: str | None) -> frozenset[int] | None:
+    try:
+        return parse_cpus(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 @click.command("router")
 @click.option("--requests", type=int, default=2000, show_default=True)
 @click.option("--clients", type=int, default=32, show_default=True)
 @click.option("--seconds", type=float, default=5.0, show_default=True)
-def router_benchmark(requests: int, clients: int, seconds: float) -> None:
+@click.option("--rounds", type=click.IntRange(1), default=3, show_default=True)
+@click.option(
+    "--modes",
+    default=",".join(PROXY_MODES),
+    show_default=True,
+    help="Router proxy modes to measure side by side, one router process each.",
+)
+@click.option(
+    "--router-cpus", callback=_cpus, help="Pin the routers here (e.g. 0); default unpinned."
+)
+@click.option("--node-cpus", callback=_cpus, help="Pin the node here (e.g. 1).")
+@click.option("--client-cpus", callback=_cpus, help="Pin the load generator here (e.g. 1).")
+def router_benchmark(
+    requests: int,
+    clients: int,
+    seconds: float,
+    rounds: int,
+    modes: str,
+    router_cpus: frozenset[int] | None,
+    node_cpus: frozenset[int] | None,
+    client_cpus: frozenset[int] | None,
+) -> None:
     """Added latency (p50/p99) and throughput through the router against the node alone."""
-    result = measure_router(RouterRun(requests, clients, seconds))
-    click.echo(f"requests={requests} clients={clients} seconds={seconds}")
-    for name, value in result.items():
-        click.echo(f"{name:>20} {value:10.3f}")
+    chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
+    unknown = set(chosen) - set(PROXY_MODES)
+    if unknown or not chosen:
+        raise click.BadParameter(f"modes are among {', '.join(PROXY_MODES)}", param_hint="--modes")
+    run = RouterRun(requests, clients, seconds, rounds, chosen, router_cpus, node_cpus, client_cpus)
+    results = measure_router(run)
+    pins = {"router": router_cpus, "node": node_cpus, "client": client_cpus}
+    where = " ".join(
+        f"{k}_cpus={','.join(map(str, sorted(v))) if v else 'all'}" for k, v in pins.items()
+    )
+    click.echo(f"requests={requests} clients={clients} seconds={seconds} rounds={rounds} {where}")
+    names = list(results[0])
+    click.echo(
+        f"{'':>24}"
+        + "".join(f"{'round ' + str(i + 1):>10}" for i in range(rounds))
+        + f"{'median':>10}"
+    )
+    summary = median(results)
+    for name in names:
+        row = "".join(f"{r[name]:10.3f}" for r in results)
+        click.echo(f"{name:>24}{row}{summary[name]:10.3f}")

@@ -10,7 +10,7 @@ import click
 
 from ruvstream.core.breaker import BreakerConfig
 
-from .config import RouterSettings, parse_node
+from .config import PROXY_MODES, RouterSettings, parse_node
 from .outlier import OutlierConfig
 from .server import serve
 from .strategies import STRATEGIES
@@ -135,6 +135,14 @@ def _networks(values: tuple[str, ...]) -> dict[str, str]:
     default=None,
     help="Send slow idempotent reads to a second node after this long.",
 )
+@click.option(
+    "--proxy-mode",
+    type=click.Choice(PROXY_MODES),
+    default="fast",
+    show_default=True,
+    help="fast: plain JSON searches over the router's own keep-alive client, answers "
+    "relayed whole; standard: every request streamed through aiohttp.",
+)
 @click.option("--breaker-failure-rate", type=float, default=0.5, show_default=True)
 @click.option("--breaker-slow-seconds", type=float, default=2.0, show_default=True)
 @click.option("--breaker-window", type=int, default=50, show_default=True)
@@ -171,6 +179,7 @@ def router(
     max_inflight: int,
     max_attempts: int,
     hedge_after_ms: float | None,
+    proxy_mode: str,
     breaker_failure_rate: float,
     breaker_slow_seconds: float,
     breaker_window: int,
@@ -216,6 +225,7 @@ def router(
             max_inflight=max_inflight,
             max_attempts=max_attempts,
             hedge_after_ms=hedge_after_ms,
+            proxy_mode=proxy_mode,
             breaker=breaker,
             outlier=OutlierConfig(),
             registry_nats_url=registry_nats_url,

@@ -9,7 +9,9 @@ from ruvstream.core.breaker import BreakerConfig
 
 from .outlier import OutlierConfig
 
-__all__ = ["NodeSpec", "RouterSettings", "parse_node"]
+__all__ = ["PROXY_MODES", "NodeSpec", "RouterSettings", "parse_node"]
+
+PROXY_MODES = ("fast", "standard")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,9 @@ class RouterSettings:
     connect_timeout: float = 1.0
     read_timeout: float = 30.0
     max_payload_bytes: int = 64 * 1024 * 1024
+    proxy_mode: str = "fast"
+    """``fast``: plain JSON searches go over the router's own keep-alive client and come
+    back whole (``routing/upstream.py``); ``standard``: every request through aiohttp."""
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
     outlier: OutlierConfig = field(default_factory=OutlierConfig)
     registry_nats_url: str | None = None
@@ -66,3 +71,7 @@ class RouterSettings:
     registry_namespace: str = "ruvstream"
     registry_lapse: float = 10.0
     """TTL of the registry bucket if the router is the first to open it (the nodes' lapse)."""
+
+    def __post_init__(self) -> None:
+        if self.proxy_mode not in PROXY_MODES:
+            raise ValueError(f"proxy mode must be one of {', '.join(PROXY_MODES)}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 
 import aiohttp
@@ -34,6 +35,7 @@ from ruvstream.errors import PayloadTooLargeError, RuvstreamError, UnavailableEr
 from .node import Node
 from .responses import send_error
 from .router import Caller, Router
+from .upstream import NodeAnswer, UpstreamError
 
 __all__ = ["forward_http"]
 
@@ -54,6 +56,9 @@ _HOP_BY_HOP = frozenset(
 _CREDENTIALS = frozenset({b"authorization", b"x-api-key"})
 """The client's key, replaced by the router's node key when it has one."""
 _RETRYABLE_STATUS = frozenset({502, 503, 504})
+_SEARCH = re.compile(r"/v1/collections/[^/]+/search")
+Upstream = aiohttp.ClientResponse | NodeAnswer
+"""A node's answer: streamed (aiohttp) or read whole (the fast client)."""
 
 
 class _NodeFailed(Exception):
@@ -101,40 +106,72 @@ class _Forward:
         self.method: str = scope["method"]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
         dropped = _CREDENTIALS | _HOP_BY_HOP if router.node_headers else _HOP_BY_HOP
-        self.headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in raw_headers
-            if k.lower() not in dropped
-        ]
-        self.headers += router.node_headers.items()
-        query = scope.get("query_string", b"").decode("latin-1")
-        self.target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
-        self.target += f"?{query}" if query else ""
+        self.kept = [(k, v) for k, v in raw_headers if k.lower() not in dropped]
+        query: bytes = scope.get("query_string", b"")
+        self.raw_target: bytes = scope.get("raw_path") or scope["path"].encode()
+        self.raw_target += b"?" + query if query else b""
         self.body = body
         self.idempotent = _idempotent(self.method, scope["path"], raw_headers)
         self.path: str = scope["path"]
         self.streaming = any(
             k == b"accept" and b"text/event-stream" in v for k, v in raw_headers
         ) or scope["path"].endswith("/events")
+        self.plain = (
+            router.settings.proxy_mode == "fast"
+            and self.method == "POST"
+            and not self.streaming
+            and _SEARCH.fullmatch(self.path) is not None
+            and not any(k == b"expect" for k, _ in raw_headers)
+            and not tracing.enabled()  # the prepared request carries no traceparent
+        )
+        """A plain JSON search: sent by the fast client, its answer relayed whole."""
+        self._prepared: bytes | None = None
 
-    async def attempt(self, node: Node) -> aiohttp.ClientResponse:
-        """Send to ``node``; returns a response with a non-retryable status, open for streaming."""
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The forwarded headers as aiohttp takes them."""
+        kept = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.kept]
+        return kept + list(self.router.node_headers.items())
+
+    def prepared(self, node: Node) -> bytes:
+        """The whole request for ``node``'s fast client; all but the host line made once."""
+        if self._prepared is None:
+            lines = b"".join(k + b": " + v + b"\r\n" for k, v in self.kept)
+            length = b"content-length: %d\r\n\r\n" % len(self.body)
+            self._prepared = lines + self.router.node_header_bytes + length + self.body
+        line = b"POST " + self.raw_target + b" HTTP/1.1\r\n"
+        return line + self.router.upstream.host_header(node.url) + self._prepared
+
+    async def exchange(self, node: Node) -> Upstream:
+        """One send to ``node``; raises ``_NodeFailed`` when it fails."""
         router = self.router
-        started = time.monotonic()
+        if self.plain and node.url.startswith("http://"):
+            try:
+                return await router.upstream.request(node.url, self.prepared(node))
+            except UpstreamError as exc:
+                raise _NodeFailed(node, sent=exc.sent) from exc
         try:
-            response = await router.session.request(
+            return await router.session.request(
                 self.method,
-                node.url + self.target,  # already percent-encoded; yarl keeps escapes
+                node.url + self.raw_target.decode("latin-1"),  # percent-encoded; yarl keeps it
                 headers=tracing.outgoing_headers(self.headers),
                 data=self.body or None,
                 allow_redirects=False,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _NodeFailed(node, sent=not _never_sent(exc)) from exc
+
+    async def attempt(self, node: Node) -> Upstream:
+        """Send to ``node``; returns a response with a non-retryable status, open for streaming."""
+        router = self.router
+        started = time.monotonic()
+        try:
+            response = await self.exchange(node)
+        except _NodeFailed as failure:
             router.record(node, False, time.monotonic() - started)
-            never_sent = _never_sent(exc)
-            if never_sent:
+            if not failure.sent:
                 node.healthy = False
-            raise _NodeFailed(node, sent=not never_sent) from exc
+            raise
         elapsed = time.monotonic() - started
         router.metrics.upstream_seconds.labels(node.region).observe(elapsed)
         if response.status in _RETRYABLE_STATUS or response.status == 500:
@@ -147,7 +184,7 @@ class _Forward:
             router.record(node, True, elapsed)
         return response
 
-    async def attempt_on(self, node: Node) -> tuple[Node, aiohttp.ClientResponse]:
+    async def attempt_on(self, node: Node) -> tuple[Node, Upstream]:
         """``attempt`` with the node's in-flight count held until the caller releases it."""
         node.inflight += 1
         try:
@@ -158,7 +195,7 @@ class _Forward:
                 node.breaker.release()
             raise
 
-    async def hedged(self, first: Node, delay: float) -> tuple[Node, aiohttp.ClientResponse]:
+    async def hedged(self, first: Node, delay: float) -> tuple[Node, Upstream]:
         """Race ``first`` against a second node started after ``delay`` without an answer."""
         tasks = [asyncio.ensure_future(self.attempt_on(first))]
         done, _ = await asyncio.wait(tasks, timeout=delay)
@@ -167,7 +204,7 @@ class _Forward:
             if second is not None and second.breaker.allow():
                 self.router.metrics.hedges.inc()
                 tasks.append(asyncio.ensure_future(self.attempt_on(second)))
-        winner: tuple[Node, aiohttp.ClientResponse] | None = None
+        winner: tuple[Node, Upstream] | None = None
         error: BaseException | None = None
         pending = set(tasks)
         while pending and winner is None:
@@ -196,7 +233,7 @@ class _Forward:
                 return node
         return None
 
-    async def open(self) -> tuple[Node, aiohttp.ClientResponse]:
+    async def open(self) -> tuple[Node, Upstream]:
         """Find a node that answers, retrying elsewhere where that is safe."""
         router = self.router
         retrier = Retrier(
@@ -236,7 +273,7 @@ class _Forward:
                 await asyncio.sleep(delay)
 
 
-async def _discard(result: tuple[Node, aiohttp.ClientResponse]) -> None:
+async def _discard(result: tuple[Node, Upstream]) -> None:
     node, response = result
     node.inflight -= 1
     response.close()  # a hedge loser: its connection carries an unread answer
@@ -282,6 +319,14 @@ async def _stream(
         raise failure
 
 
+async def _relay_whole(answer: NodeAnswer, node: Node, send: Send) -> None:
+    """A whole answer in two sends: no chunked re-encoding, no tasks to watch the client."""
+    length = (b"content-length", b"%d" % len(answer.body))
+    headers = [*answer.headers, length, (b"x-ruvstream-node", node.name.encode())]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
 async def forward_http(
     router: Router, caller: Caller, scope: Scope, receive: Receive, send: Send
 ) -> None:
@@ -296,10 +341,16 @@ async def forward_http(
         router.metrics.requests.labels("none", "http", str(exc.status)[0] + "xx").inc()
         await send_error(send, exc)
         return
-    keep: list[bytes] | None = None
-    if response.status == 201 and router.affinity.creates(forward.method, forward.path):
-        keep = []
     try:
+        if isinstance(response, NodeAnswer):
+            router.metrics.fast_searches.inc()
+            await _relay_whole(response, node, send)
+            return
+        if _SEARCH.fullmatch(forward.path):
+            router.metrics.streamed_searches.inc()
+        keep: list[bytes] | None = None
+        if response.status == 201 and router.affinity.creates(forward.method, forward.path):
+            keep = []
         await _stream(response, node, send, receive, keep)
         if keep is not None:
             router.affinity.remember(b"".join(keep), node.name)

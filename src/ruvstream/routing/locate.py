@@ -45,7 +45,7 @@ class ClientLocator:
         point = _parse_point(headers.get("x-client-location", ""))
         if point is not None:
             return nearest_region(*point)
-        if client_ip:
+        if client_ip and self._networks:  # parsing the address costs a request time
             try:
                 address = ipaddress.ip_address(client_ip)
             except ValueError:
@@ -57,6 +57,8 @@ class ClientLocator:
 
 
 def _parse_point(text: str) -> tuple[float, float] | None:
+    if not text:  # the usual case: no header, and no exception to raise and catch
+        return None
     try:
         lat_text, lon_text = text.split(",")
         lat, lon = float(lat_text), float(lon_text)

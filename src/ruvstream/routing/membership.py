@@ -94,7 +94,9 @@ class RegistryFollower:
         if node_id not in self.followed:
             return
         self.followed.discard(node_id)
-        self.router.table.remove(node_id)
+        node = self.router.table.remove(node_id)
+        if node is not None:  # its idle fast-path connections go with it
+            self.router.upstream.forget(node.url)
         # Sockets still relayed to it die with it; close them so clients move now.
         self._closers.append(asyncio.ensure_future(self.router.move_sessions(node_id)))
         log.info("node %s left", node_id)

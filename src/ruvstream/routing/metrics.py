@@ -51,6 +51,15 @@ class RouterMetrics:
             "WebSocket sessions moved to another node after their node failed",
             registry=r,
         )
+        searches = Counter(
+            "ruvstream_router_search_path",
+            "HTTP searches relayed, by the path that relayed them (fast client or streamed)",
+            ["path"],
+            registry=r,
+        )
+        # Both children exist from the start, so a path that never served shows 0.
+        self.fast_searches = searches.labels("fast")
+        self.streamed_searches = searches.labels("standard")
         self.inflight = Gauge(
             "ruvstream_router_inflight_requests", "Requests and streams in flight", registry=r
         )

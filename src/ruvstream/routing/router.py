@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from ruvstream.auth import Guard, OriginPolicy, load_key_file
@@ -35,6 +34,7 @@ from .ratelimit import MemoryRateLimiter, RateLimiter
 from .redis_limit import FallbackRateLimiter, RedisRateLimiter
 from .table import RoutingTable
 from .tiers import Admission, KeyRing, Tier
+from .upstream import UpstreamPool
 
 __all__ = ["Caller", "Router", "UnauthorizedError"]
 
@@ -74,10 +74,16 @@ class Router:
             {"Authorization": f"Bearer {settings.node_key}"} if settings.node_key else {}
         )
         """What the router sends nodes in place of the client's credentials."""
+        self.node_header_bytes = b"".join(
+            f"{k}: {v}\r\n".encode("latin-1") for k, v in self.node_headers.items()
+        )
+        """``node_headers`` as the fast path writes them, made once."""
         self.limiter = self._make_limiter()
         self.retry_budget = RetryBudget(max_tokens=100.0, token_ratio=0.2)
         self.inflight = 0
         self.session = _upstream_session(settings)
+        self.upstream = UpstreamPool(settings.connect_timeout, settings.read_timeout)
+        """The fast path's client (plain JSON searches, ``proxy_mode`` fast)."""
         self.affinity = SubscriptionAffinity()
         self.relays: dict[str, set[Any]] = {}
         """Open upstream WebSockets by node name, so a draining node's sessions can be moved."""
@@ -114,6 +120,7 @@ class Router:
         return FallbackRateLimiter(shared, local, self.clock)
 
     async def close(self) -> None:
+        self.upstream.close()
         await self.session.close()
         await self.limiter.close()
 
@@ -123,7 +130,7 @@ class Router:
 
     def caller(self, scope: Scope, client_ip: str | None) -> Caller:
         """Who sent this request: with ``api_keys``, the one check (401/403) names them."""
-        headers = Headers(scope=scope)
+        headers = _wanted_headers(scope["headers"])
         if scope["type"] == "websocket":  # nodes see no Origin from the router: checked here
             self.origins.check(scope["headers"])
         if self.guard is None:
@@ -189,6 +196,15 @@ class Router:
         self.outliers.record(node.name, success)
         if success:
             node.observe_latency(seconds)
+
+
+_WANTED = frozenset({b"x-api-key", b"authorization", b"x-client-region", b"x-client-location"})
+"""The request headers that say who a caller is and where."""
+
+
+def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Those headers in one pass, the first of each name winning (as in a Headers view)."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(raw) if k in _WANTED}
 
 
 def _key_ring(settings: RouterSettings) -> tuple[Guard | None, KeyRing]:

@@ -21,6 +21,7 @@ from ruvstream import serving, tracing
 
 from .app import RouterApp
 from .config import RouterSettings
+from .protocol import RouterHttpProtocol
 
 __all__ = ["make_server", "running_router", "serve"]
 
@@ -39,6 +40,7 @@ def make_server(
         _instrumented(RouterApp(settings)),
         lifespan="on",
         log_level=log_level,
+        http=RouterHttpProtocol if settings.proxy_mode == "fast" else "auto",
         ws="websockets-sansio",
         ws_ping_interval=20.0,
         timeout_graceful_shutdown=10,
