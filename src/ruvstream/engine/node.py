@@ -87,7 +87,7 @@ class Node:
             hlc=self.hlc,
             catalog=self.catalog,
             wal=self.wal,
-            executor=self._reads.executor,
+            executor=self._reads.apply_executor,
             subscriptions=self.subscriptions,
             idempotency=self.idempotency,
             metrics=self.metrics,
