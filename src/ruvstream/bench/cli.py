@@ -32,6 +32,7 @@ from ruvstream.bench.router_overhead import router_benchmark
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
 from ruvstream.bench.scaling.cli import scaling as scaling_command
 from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape
+from ruvstream.bench.standing import standing_benchmark
 from ruvstream.bench.target import spawned_node
 from ruvstream.bench.transports import PROTOCOLS
 
@@ -310,3 +311,4 @@ bench.add_command(node_benchmark)
 bench.add_command(router_benchmark)
 bench.add_command(replication_benchmark)
 bench.add_command(scaling_command)
+bench.add_command(standing_benchmark)
