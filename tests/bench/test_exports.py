@@ -1,4 +1,4 @@
-"""The public surface of ruvstream.bench: curated exports and the eight commands."""
+"""The public surface of ruvstream.bench: curated exports and the commands."""
 
 from __future__ import annotations
 
@@ -24,4 +24,5 @@ def test_bench_group_has_the_documented_commands() -> None:
         "router",
         "replication",
         "scaling",
+        "standing",
     }
