@@ -12,8 +12,6 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ruvstream.core.filters import Filter
 from ruvstream.index.base import Matrix
 
@@ -54,15 +52,15 @@ class Subscription:
     """Its filter group in that matrix."""
 
     def threshold(self) -> float:
-        """The score a new record must reach to be pushed: ``min_score``, or just
-        above the k-th score once the top-k set is full, else minus infinity."""
+        """The score a new record must reach to be considered: ``min_score``, or
+        the k-th score once the top-k set is full, else minus infinity. (A tie
+        with the k-th score is considered and then kept out: it does not beat it.)"""
         if self.min_score is not None:
             return self.min_score
         assert self.k is not None
         if len(self.members) < self.k:
             return float("-inf")
-        weakest = np.float32(min(self.members.values()))
-        return float(np.nextafter(weakest, np.float32(np.inf)))
+        return min(self.members.values())
 
     async def next(self) -> Match | None:
         """The next match, or None once the subscription is closed."""
