@@ -144,6 +144,8 @@ class CollectionMatcher:
         candidates: list[tuple[int, float]],
     ) -> list[Delivery]:
         """Push the candidates (column, score) that are in the result set after the write."""
+        if sub.k is not None and len(sub.members) >= sub.k and len(candidates) == 1:
+            return self._admit_one(sub, applied[candidates[0][0]], candidates[0][1])
         if sub.k is not None:
             pool = [(score, 1, 0, rid) for rid, score in sub.members.items()]
             pool += [(score, 0, -col, applied[col].id) for col, score in candidates]
@@ -155,6 +157,19 @@ class CollectionMatcher:
             (sub, Match(sub.id, applied[col].id, score, applied[col].metadata))
             for col, score in candidates
         ]
+
+    def _admit_one(self, sub: Subscription, record: AppliedUpsert, score: float) -> list[Delivery]:
+        """The common case: one new record against a full top-k set."""
+        members = sub.members
+        weakest = min(members, key=members.__getitem__)
+        if score <= members[weakest]:
+            return []
+        del members[weakest]
+        self._forget_member(weakest, sub)
+        members[record.id] = score
+        self._member_of.setdefault(record.id, set()).add(sub)
+        self.matrix.set_threshold(sub.row, min(members.values()))
+        return [(sub, Match(sub.id, record.id, score, record.metadata))]
 
     def _touched(
         self,
