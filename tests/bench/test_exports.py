@@ -28,4 +28,5 @@ def test_bench_group_has_the_documented_commands() -> None:
         "profile",
         "startup",
         "streams-idle",
+        "standing",
     }

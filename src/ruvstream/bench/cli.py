@@ -34,6 +34,7 @@ from ruvstream.bench.router_overhead import router_benchmark
 from ruvstream.bench.runner import RunConfig, ScenarioUnavailableError, run
 from ruvstream.bench.scaling.cli import scaling as scaling_command
 from ruvstream.bench.scenarios import SCENARIOS, LocalScale, LocalShape, get_scenario
+from ruvstream.bench.standing import standing_benchmark
 from ruvstream.bench.startup import startup_benchmark
 from ruvstream.bench.streams_idle import streams_idle
 from ruvstream.bench.target import spawned_node
@@ -321,3 +322,4 @@ bench.add_command(scaling_command)
 bench.add_command(profile)
 bench.add_command(startup_benchmark)
 bench.add_command(streams_idle)
+bench.add_command(standing_benchmark)

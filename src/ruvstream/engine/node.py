@@ -65,7 +65,9 @@ class Node:
         self.catalog = Catalog()
         """Filled by ``open`` and never replaced: the node's parts hold it."""
         self.subscriptions = SubscriptionHub(
-            settings.limits.max_subscription_queue, settings.limits.max_subscription_queue_bytes
+            settings.limits.max_subscription_queue,
+            settings.limits.max_subscription_queue_bytes,
+            refill=self._refill,
         )
         self.metrics = NodeMetrics()
         self.metrics_registry = self.metrics.registry
@@ -88,7 +90,7 @@ class Node:
             hlc=self.hlc,
             catalog=self.catalog,
             wal=self.wal,
-            executor=self._reads.executor,
+            executor=self._reads.apply_executor,
             subscriptions=self.subscriptions,
             idempotency=self.idempotency,
             metrics=self.metrics,
@@ -149,6 +151,7 @@ class Node:
         if snapshot:
             await self.snapshot()
         await self.wal.close()
+        self.subscriptions.shutdown()
         self._reads.shutdown()
         self._dir_lock.release()
 
@@ -208,8 +211,20 @@ class Node:
             k=None if min_score is not None else query.k,
             min_score=min_score,
             predicate=query.predicate,
+            filter_key=query.filter_key,
             seed=seed,
         )
+
+    def _refill(self, sub: Subscription) -> list[tuple[str, float]]:
+        """A top-k subscription's current result set, searched on the hub's thread
+        (the subscription matcher calls it when a member was deleted or fell)."""
+        collection = self.catalog.collections.get(sub.collection)
+        if collection is None or sub.k is None:
+            return []
+        request = SearchRequest(
+            sub.query, sub.k, predicate=sub.predicate, filter_key=sub.filter_key
+        )
+        return [(hit.id, hit.score) for hit in collection.search_slots([request])[0].hits()]
 
     # -- writes ------------------------------------------------------------------
     async def create_collection(

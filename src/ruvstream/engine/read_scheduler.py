@@ -3,7 +3,13 @@
 Concurrent searches on a collection coalesce in its batcher into one batched
 index call on an index thread; ``FoundSlots.hits()`` then runs on the event
 loop, so the index thread goes straight back to the index. The same pool
-runs every other blocking engine call (apply, recovery, snapshots).
+runs the other blocking engine calls (recovery, snapshots, record reads).
+
+Writes apply on a thread of their own (``apply_executor``): a batcher's
+drain worker keeps its index thread for as long as searches keep coming, so
+an apply queued behind it would wait for the search load to stop. On its
+own thread the apply waits only for the collection's write lock, which is
+writer-preferring: at most the search batch that holds the read lock.
 """
 
 from __future__ import annotations
@@ -27,13 +33,13 @@ from ruvstream.telemetry import NodeMetrics
 __all__ = ["ReadScheduler"]
 
 
-def _index_pool(search_threads: int) -> ThreadPoolExecutor:
+def _index_pool(search_threads: int, name: str = "ruvstream-index") -> ThreadPoolExecutor:
     # OpenMP's thread count is per calling thread: each index thread sets its own,
     # so that index threads x OpenMP threads = cores (more would oversubscribe).
     threads = max(1, search_threads)
     return ThreadPoolExecutor(
         threads,
-        thread_name_prefix="ruvstream-index",
+        thread_name_prefix=name,
         initializer=faiss.omp_set_num_threads,
         initargs=(max(1, (os.cpu_count() or 1) // threads),),
     )
@@ -45,6 +51,8 @@ class ReadScheduler:
         self._settings = settings
         self._metrics = metrics
         self.executor = _index_pool(settings.search_threads)
+        self.apply_executor = _index_pool(1, "ruvstream-apply")
+        """Runs every apply (see the module docstring), in the order writes reach it."""
         self._batchers: dict[str, MicroBatcher[SearchRequest, FoundSlots]] = {}
 
     def submit(self, name: str, request: SearchRequest) -> asyncio.Future[FoundSlots]:
@@ -90,4 +98,5 @@ class ReadScheduler:
             await batcher.close()
 
     def shutdown(self) -> None:
+        self.apply_executor.shutdown(wait=True)
         self.executor.shutdown(wait=True)

@@ -118,7 +118,7 @@ class WritePipeline:
             self._inflight.difference_update(seqs)
         for op, outcome in zip(ops, outcomes, strict=True):
             self._metrics.writes.labels(op.op.value, "remote").inc()
-            self._after_apply(op, outcome)
+            await self._after_apply(op, outcome)
         return [outcome.changed for outcome in outcomes]
 
     async def _log_and_apply(self, op: OpRecord, *, source: str) -> Outcome:
@@ -131,16 +131,18 @@ class WritePipeline:
         finally:
             self._inflight.discard(seq)
         self._metrics.writes.labels(op.op.value, source).inc()
-        self._after_apply(op, outcome)
+        await self._after_apply(op, outcome)
         return outcome
 
-    def _after_apply(self, op: OpRecord, outcome: Outcome) -> None:
+    async def _after_apply(self, op: OpRecord, outcome: Outcome) -> None:
         if outcome.dropped is not None:
             self._subscriptions.close_collection(op.collection)
+        # Matched on the hub's own thread; awaited so a write's matches are queued
+        # before its answer.
         if outcome.upserted:
-            self._subscriptions.on_upserts(op.collection, outcome.upserted)
+            await self._subscriptions.upserted(op.collection, outcome.upserted)
         if outcome.deleted:
-            self._subscriptions.on_deletes(op.collection, outcome.deleted)
+            await self._subscriptions.deleted(op.collection, outcome.deleted)
         if op.key:
             answer = answer_for(op, deleted=len(outcome.deleted))
             self._idempotency.remember(op.collection, op.key, answer)
