@@ -51,8 +51,6 @@ __all__ = ["FSYNC_POLICIES", "WAL_RECOVERY_MODES", "WalDamageError", "WalEntry",
 
 FSYNC_POLICIES = ("batch", "interval", "off")
 WAL_RECOVERY_MODES = ("strict", "truncate")
-_HEADER = HEADER
-_SEQ = SEQ
 _SEGMENT_BYTES = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -68,8 +66,8 @@ def _segment_name(first_seq: int) -> str:
 
 
 def _frame(seq: int, payload: bytes) -> bytes:  # layout: see wal_scan
-    body = _SEQ.pack(seq) + payload
-    return _HEADER.pack(len(body), zlib.crc32(body)) + body
+    body = SEQ.pack(seq) + payload
+    return HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
 class WalDamageError(RuntimeError):
