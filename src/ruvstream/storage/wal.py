@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ruvstream.storage._fsync import fsync_path
 from ruvstream.storage.wal_quarantine import known_gaps, quarantine
 from ruvstream.storage.wal_scan import (
     HEADER,
@@ -217,7 +218,7 @@ class WriteAheadLog:
         path = self.directory / _segment_name(self.last_seq + 1)
         self._file = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._segment_bytes = 0
-        _fsync_dir(self.directory)
+        fsync_path(self.directory)
 
     # -- appending -------------------------------------------------------------
     def append_nowait(self, payload: bytes) -> int:
@@ -316,11 +317,3 @@ def _truncate(path: Path, size: int) -> None:
     with path.open("r+b") as f:
         f.truncate(size)
         os.fsync(f.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
