@@ -14,6 +14,7 @@ import pytest
 
 from ruvstream.testing import NodeProcess, running_node
 from ruvstream.testing.data import glove50, glove_available
+from tests.node.conftest import upsert_rows
 
 ROWS = 5000
 QUERIES = 40
@@ -32,10 +33,6 @@ class GrpcNode:
     @property
     def url(self) -> str:
         return self.process.url
-
-
-def metadata_for(row: int) -> dict[str, object]:
-    return {"bucket": row % 100, "group": f"g{row % 10}", "row": row}
 
 
 def read_port(path: Path) -> int:
@@ -72,11 +69,7 @@ def glove_grpc_node(
     with grpc_node_at(tmp_path_factory.mktemp("grpc") / "node") as node:
         with httpx.Client(base_url=node.url, timeout=120) as http:
             assert http.put("/v1/collections/glove", json={"dim": 50}).status_code == 201
-            records = [
-                {"id": str(row), "vector": base[row].tolist(), "metadata": metadata_for(row)}
-                for row in range(len(base))
-            ]
-            assert http.post("/v1/collections/glove/records", json={"records": records}).is_success
+            upsert_rows(http, "glove", base)
         yield node
 
 

@@ -15,6 +15,8 @@ from websockets.exceptions import ConnectionClosed
 
 from ruvstream.testing import NodeProcess, running_node
 
+from ..storage.helpers import missing
+
 DIM = 16
 
 
@@ -35,16 +37,6 @@ def _writer(url: str, prefix: str, acked: list[str], stop: threading.Event) -> N
             if response.status_code == 200:
                 acked.extend(ids)
             n += 5
-
-
-def _present(url: str, ids: list[str]) -> list[str]:
-    missing = []
-    with httpx.Client(base_url=url, timeout=10) as http:
-        for record_id in ids:
-            response = http.get(f"/v1/collections/d/records/{record_id}")
-            if response.status_code != 200 or response.json()["metadata"] != {"i": record_id}:
-                missing.append(record_id)
-    return missing
 
 
 def test_kill_9_during_write_load_loses_no_acknowledged_write(tmp_path: Path) -> None:
@@ -68,7 +60,7 @@ def test_kill_9_during_write_load_loses_no_acknowledged_write(tmp_path: Path) ->
             w.join()
         assert len(acked) >= 500
         node.start()
-        assert _present(node.url, acked) == []
+        assert missing(node.url, acked) == []
         count = httpx.get(f"{node.url}/v1/collections/d").json()["count"]
         assert count >= len(acked)
 
@@ -92,14 +84,14 @@ def test_torn_last_wal_frame_is_skipped_and_the_rest_survives(tmp_path: Path) ->
         # A crash mid-write: a frame header that promises more bytes than follow.
         segment.write_bytes(data + data[-60:-20])
         node.start()
-        assert _present(node.url, ids) == []
+        assert missing(node.url, ids) == []
         httpx.post(
             f"{node.url}/v1/collections/d/records",
             json={"records": [{"id": "after", "vector": [1.0] * DIM, "metadata": {"i": "after"}}]},
         ).raise_for_status()
         node.kill()
         node.start()
-        assert _present(node.url, [*ids, "after"]) == []
+        assert missing(node.url, [*ids, "after"]) == []
 
 
 async def _hold_streams(node: NodeProcess) -> tuple[int | None, list[str]]:
@@ -143,7 +135,7 @@ def test_sigterm_drains_closes_websockets_with_1001_and_exits_0(tmp_path: Path) 
         snapshots = list((tmp_path / "n" / "snapshots").glob("snap-*"))
         assert snapshots, "a drained node leaves a snapshot"
         node.start()
-        assert _present(node.url, ["kept"]) == []
+        assert missing(node.url, ["kept"]) == []
 
 
 def test_a_second_node_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from ruvstream.api.http2 import serve_http2
 from ruvstream.config import ServerSettings, Settings, StorageSettings
 from ruvstream.testing import NodeProcess, running_node
 
+from ..certs import make_certificates
+
 
 def _curl(*args: str) -> tuple[str, str]:
     """``curl``'s body and the HTTP version it spoke (``-w %{http_version}``)."""
@@ -64,37 +66,9 @@ async def test_websockets_still_work_and_sigterm_drains(h2_node: NodeProcess) ->
     assert code == 0
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
-
-
 def test_http2_over_tls_by_alpn(tmp_path: Path) -> None:
     """The node app served in-process by ``serve_http2`` with a certificate made here."""
-    cert, key = _certificate(tmp_path)
+    certs = make_certificates(tmp_path / "certs")
     settings = Settings(
         server=ServerSettings(port=0), storage=StorageSettings(data_dir=tmp_path / "data")
     )
@@ -107,7 +81,13 @@ def test_http2_over_tls_by_alpn(tmp_path: Path) -> None:
 
     async def main() -> None:
         await serve_http2(
-            app, app.state.serving, sock, port_file=port_file, certfile=cert, keyfile=key, stop=stop
+            app,
+            app.state.serving,
+            sock,
+            port_file=port_file,
+            certfile=certs.cert,
+            keyfile=certs.key,
+            stop=stop,
         )
 
     server = threading.Thread(target=loop.run_until_complete, args=(main(),))
@@ -119,9 +99,9 @@ def test_http2_over_tls_by_alpn(tmp_path: Path) -> None:
             deadline -= 1
         assert port_file.read_text() == str(port)
         url = f"https://127.0.0.1:{port}"
-        body, version = _curl("--http2", "--cacert", str(cert), f"{url}/health")
+        body, version = _curl("--http2", "--cacert", str(certs.ca), f"{url}/health")
         assert version == "2" and '"status"' in body
-        assert _curl("--http1.1", "--cacert", str(cert), f"{url}/ready")[1] == "1.1"
+        assert _curl("--http1.1", "--cacert", str(certs.ca), f"{url}/ready")[1] == "1.1"
     finally:
         loop.call_soon_threadsafe(stop.set)
         server.join(60)

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ruvstream.testing import NodeProcess
+
 T = TypeVar("T")
 
 
@@ -63,3 +65,12 @@ async def count(client: httpx.AsyncClient, url: str, name: str) -> int:
     if answer.status_code == 404:
         return -1
     return int(answer.json()["count"])
+
+
+async def count_is(client: httpx.AsyncClient, url: str, name: str, expected: int) -> bool:
+    return await count(client, url, name) == expected
+
+
+async def health(client: httpx.AsyncClient, node: NodeProcess) -> dict[str, Any]:
+    body: dict[str, Any] = (await client.get(f"{node.url}/health")).json()
+    return body

@@ -17,7 +17,14 @@ from ruvstream.devstack import LocalCluster
 from ruvstream.replication import EmbeddedBus, JetStreamBus
 
 from .conftest import NATS_URL, unique_stream
-from .helpers import count, create_collection, eventually, get_record, upsert, vec
+from .helpers import (
+    count_is,
+    create_collection,
+    eventually,
+    get_record,
+    upsert,
+    vec,
+)
 
 REGIONS = ("us-east1", "europe-west1", "asia-east1")
 
@@ -56,7 +63,7 @@ async def test_writes_in_one_region_are_readable_in_the_others(
     records = [{"id": f"r{i}", "vector": vec(i), "metadata": {"i": i}} for i in range(20)]
     await upsert(client, a.url, "docs", records)
     for member in (b, c):
-        await eventually(lambda m=member: _count_is(client, m.url, "docs", 20))
+        await eventually(lambda m=member: count_is(client, m.url, "docs", 20))
         got = await get_record(client, member.url, "docs", "r7")
         assert got is not None and got["metadata"] == {"i": 7} and got["vector"] == vec(7)
     # and back: a write made in C reaches A
@@ -64,16 +71,12 @@ async def test_writes_in_one_region_are_readable_in_the_others(
     await eventually(lambda: get_record(client, a.url, "docs", "from-c"))
 
 
-async def _count_is(client: httpx.AsyncClient, url: str, name: str, expected: int) -> bool:
-    return await count(client, url, name) == expected
-
-
 async def test_concurrent_conflicting_writes_converge_everywhere(
     cluster: LocalCluster, client: httpx.AsyncClient
 ) -> None:
     a, b, c = cluster.nodes
     await create_collection(client, a.url, "hot")
-    await eventually(lambda: _count_is(client, b.url, "hot", 0))
+    await eventually(lambda: count_is(client, b.url, "hot", 0))
 
     async def writer(url: str, tag: str) -> None:
         for round_ in range(15):
@@ -109,13 +112,13 @@ async def test_deletes_and_drops_replicate(
     await upsert(
         client, b.url, "tmp", [{"id": "x", "vector": vec(1)}, {"id": "y", "vector": vec(2)}]
     )
-    await eventually(lambda: _count_is(client, c.url, "tmp", 2))
+    await eventually(lambda: count_is(client, c.url, "tmp", 2))
     answer = await client.delete(f"{a.url}/v1/collections/tmp/records/x")
     assert answer.status_code == 200 and answer.json()["deleted"] == 1
-    await eventually(lambda: _count_is(client, c.url, "tmp", 1))
+    await eventually(lambda: count_is(client, c.url, "tmp", 1))
     assert (await client.delete(f"{c.url}/v1/collections/tmp")).status_code == 200
-    await eventually(lambda: _count_is(client, a.url, "tmp", -1))
-    await eventually(lambda: _count_is(client, b.url, "tmp", -1))
+    await eventually(lambda: count_is(client, a.url, "tmp", -1))
+    await eventually(lambda: count_is(client, b.url, "tmp", -1))
 
 
 async def test_standing_query_in_one_region_receives_a_record_written_in_another(
@@ -123,7 +126,7 @@ async def test_standing_query_in_one_region_receives_a_record_written_in_another
 ) -> None:
     a, _, c = cluster.nodes
     await create_collection(client, a.url, "live")
-    await eventually(lambda: _count_is(client, c.url, "live", 0))
+    await eventually(lambda: count_is(client, c.url, "live", 0))
     created = await client.post(
         f"{c.url}/v1/collections/live/subscriptions", json={"vector": vec(5), "k": 3}
     )
@@ -169,9 +172,9 @@ async def test_a_stopped_node_catches_up_on_restart(
 ) -> None:
     a, b, _ = cluster.nodes
     await create_collection(client, a.url, "gap")
-    await eventually(lambda: _count_is(client, b.url, "gap", 0))
+    await eventually(lambda: count_is(client, b.url, "gap", 0))
     await cluster.stop_node(b)
     for i in range(10):
         await upsert(client, a.url, "gap", [{"id": f"g{i}", "vector": vec(i)}])
     await cluster.start_node(b)
-    await eventually(lambda: _count_is(client, b.url, "gap", 10))
+    await eventually(lambda: count_is(client, b.url, "gap", 10))

@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +20,16 @@ from ruvstream.replication import JetStreamBus, bootstrap_from_peer
 from ruvstream.testing import NodeProcess, running_node
 
 from .conftest import NATS_URL, unique_stream
-from .helpers import count, create_collection, eventually, get_record, upsert, vec
+from .helpers import (
+    count,
+    count_is,
+    create_collection,
+    eventually,
+    get_record,
+    health,
+    upsert,
+    vec,
+)
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
 
@@ -55,11 +63,6 @@ def start(stack: ExitStack, tmp_path: Path, region: str, node_id: str) -> NodePr
     )
 
 
-async def health(client: httpx.AsyncClient, node: NodeProcess) -> dict[str, Any]:
-    body: dict[str, Any] = (await client.get(f"{node.url}/health")).json()
-    return body
-
-
 async def same_records(
     client: httpx.AsyncClient, nodes: list[NodeProcess], name: str, ids: list[str]
 ) -> bool:
@@ -77,7 +80,7 @@ async def test_node_killed_under_write_load_catches_up_with_nothing_lost(
     b = start(nodes, tmp_path, "europe-west1", "b-1")
     async with httpx.AsyncClient(timeout=10.0) as client:
         await create_collection(client, a.url, "load")
-        await eventually(lambda: _count_is(client, b.url, "load", 0))
+        await eventually(lambda: count_is(client, b.url, "load", 0))
         total = 0
         for batch in range(40):
             records = [
@@ -90,15 +93,11 @@ async def test_node_killed_under_write_load_catches_up_with_nothing_lost(
                 b.kill()  # SIGKILL mid-load: no drain, no snapshot
             if batch == 30:
                 await asyncio.to_thread(b.start)
-        await eventually(lambda: _count_is(client, b.url, "load", total), within=40)
+        await eventually(lambda: count_is(client, b.url, "load", total), within=40)
         ids = [f"w{batch}-{j}" for batch in range(0, 40, 3) for j in range(5)]
         assert await same_records(client, [a, b], "load", ids)
         stats = await health(client, b)
         assert stats["replication_applied_seq"] >= 1 + 40  # the create and every batch
-
-
-async def _count_is(client: httpx.AsyncClient, url: str, name: str, expected: int) -> bool:
-    return await count(client, url, name) == expected
 
 
 async def test_partitioned_region_heals_converges_and_its_lag_rises_then_falls(
@@ -109,7 +108,7 @@ async def test_partitioned_region_heals_converges_and_its_lag_rises_then_falls(
     c = start(nodes, tmp_path, "asia-east1", "c-1")
     async with httpx.AsyncClient(timeout=10.0) as client:
         await create_collection(client, a.url, "part")
-        await eventually(lambda: _count_is(client, c.url, "part", 0))
+        await eventually(lambda: count_is(client, c.url, "part", 0))
         c.pause()  # cut off: no heartbeats out, nothing consumed
         try:
             for i in range(30):
@@ -124,7 +123,7 @@ async def test_partitioned_region_heals_converges_and_its_lag_rises_then_falls(
             await eventually(c_is_lagging, within=30)
         finally:
             c.resume()
-        await eventually(lambda: _count_is(client, c.url, "part", 30), within=30)
+        await eventually(lambda: count_is(client, c.url, "part", 30), within=30)
 
         async def lag_fell() -> bool:
             for node in (a, b, c):
@@ -147,7 +146,7 @@ async def test_new_node_bootstraps_from_a_peer_snapshot_plus_the_stream(
     async with httpx.AsyncClient(timeout=10.0) as client:
         await create_collection(client, b.url, "boot")
         await upsert(client, b.url, "boot", [{"id": f"s{i}", "vector": vec(i)} for i in range(50)])
-        await eventually(lambda: _count_is(client, a1.url, "boot", 50))
+        await eventually(lambda: count_is(client, a1.url, "boot", 50))
         await eventually(lambda: _applied_through_head(client, a1))
         # Retention trimmed the stream: history before now exists only in snapshots.
         bus = await JetStreamBus.connect(NATS_URL, STREAM)
@@ -160,9 +159,9 @@ async def test_new_node_bootstraps_from_a_peer_snapshot_plus_the_stream(
         a2 = start(nodes, tmp_path, "us-east1", "a-2")
         assert await count(client, a2.url, "boot") == 50
         await upsert(client, b.url, "boot", [{"id": f"t{i}", "vector": vec(i)} for i in range(10)])
-        await eventually(lambda: _count_is(client, a2.url, "boot", 60))
+        await eventually(lambda: count_is(client, a2.url, "boot", 60))
         await upsert(client, a2.url, "boot", [{"id": "from-a2", "vector": vec(1)}])
-        await eventually(lambda: _count_is(client, b.url, "boot", 61))
+        await eventually(lambda: count_is(client, b.url, "boot", 61))
         # b holding the write says nothing about a1, which hears of it on its own time.
         await eventually(lambda: same_records(client, [a1, a2, b], "boot", ["s7", "t3", "from-a2"]))
 

@@ -21,7 +21,16 @@ import pytest
 
 from ruvstream.testing import NodeProcess, running_node
 
-from .helpers import count, create_collection, eventually, get_record, upsert, vec
+from .helpers import (
+    count,
+    count_is,
+    create_collection,
+    eventually,
+    get_record,
+    health,
+    upsert,
+    vec,
+)
 from .nats_server import NatsServer, nats_server
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
@@ -43,11 +52,6 @@ def _start(stack: ExitStack, tmp_path: Path, bus: NatsServer, region: str) -> No
     )
 
 
-async def _health(client: httpx.AsyncClient, node: NodeProcess) -> dict[str, Any]:
-    body: dict[str, Any] = (await client.get(f"{node.url}/health")).json()
-    return body
-
-
 async def test_writes_acknowledged_while_the_bus_is_down_survive_kill_9_and_arrive(
     tmp_path: Path, bus: NatsServer
 ) -> None:
@@ -56,7 +60,7 @@ async def test_writes_acknowledged_while_the_bus_is_down_survive_kill_9_and_arri
         b = _start(stack, tmp_path, bus, "europe-west1")
         async with httpx.AsyncClient(timeout=10.0) as client:
             await create_collection(client, a.url, "out")
-            await eventually(lambda: _count_is(client, b.url, "out", 0), within=30)
+            await eventually(lambda: count_is(client, b.url, "out", 0), within=30)
 
             bus.kill()
             for i in range(WRITES):
@@ -65,7 +69,7 @@ async def test_writes_acknowledged_while_the_bus_is_down_survive_kill_9_and_arri
                 )
 
             async def degraded_with_backlog() -> dict[str, Any] | None:
-                report = await _health(client, a)
+                report = await health(client, a)
                 backlog = report.get("replication_backlog", {})
                 if report["status"] == "degraded" and backlog.get("ops") == WRITES:
                     return report
@@ -82,21 +86,17 @@ async def test_writes_acknowledged_while_the_bus_is_down_survive_kill_9_and_arri
             await asyncio.to_thread(bus.start)
             await asyncio.to_thread(a.start)
 
-            await eventually(lambda: _count_is(client, b.url, "out", WRITES), within=60)
+            await eventually(lambda: count_is(client, b.url, "out", WRITES), within=60)
             for i in range(0, WRITES, 7):
                 here = await get_record(client, a.url, "out", f"o{i}")
                 there = await get_record(client, b.url, "out", f"o{i}")
                 assert here is not None and here == there
 
             async def healthy() -> bool:
-                report = await _health(client, a)
+                report = await health(client, a)
                 return bool(report["status"] == "ok" and report["replication_backlog"]["ops"] == 0)
 
             await eventually(healthy, within=30)
-
-
-async def _count_is(client: httpx.AsyncClient, url: str, name: str, expected: int) -> bool:
-    return await count(client, url, name) == expected
 
 
 async def test_no_acknowledged_write_is_lost_when_the_origin_is_killed_mid_batch(
@@ -108,7 +108,7 @@ async def test_no_acknowledged_write_is_lost_when_the_origin_is_killed_mid_batch
         acknowledged: list[str] = []
         async with httpx.AsyncClient(timeout=10.0) as client:
             await create_collection(client, a.url, "load")
-            await eventually(lambda: _count_is(client, b.url, "load", 0), within=30)
+            await eventually(lambda: count_is(client, b.url, "load", 0), within=30)
 
             async def writer(tag: str) -> None:
                 for i in range(1000):

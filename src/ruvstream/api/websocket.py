@@ -236,12 +236,8 @@ class WebSocketSession:
             self.metrics.ws_frames.labels("search", "error").inc()
             self.send(error_frame(request_id, exc))
             return
-        self.tasks.add(pending.future)
 
         def reply_when_done(done: PendingSearch) -> None:
-            self.tasks.discard(done.future)
-            if done.cancelled():
-                return
             try:
                 reply, outcome = {"id": request_id, "type": "result", **done.answer()}, "ok"
             except Exception as exc:
@@ -249,7 +245,7 @@ class WebSocketSession:
             self.metrics.ws_frames.labels("search", outcome).inc()
             self.send(reply)
 
-        pending.then(reply_when_done)
+        pending.held_in(self.tasks, reply_when_done)
 
     async def _handle(self, request_id: Any, frame: dict[str, Any]) -> None:
         op = frame.get("op")

@@ -45,6 +45,20 @@ class PendingSearch:
         """Call ``callback(self)`` once the search is done, failed or cancelled."""
         self.future.add_done_callback(lambda _: callback(self))
 
+    def held_in(
+        self, inflight: set[asyncio.Future[Any]], callback: Callable[[PendingSearch], object]
+    ) -> None:
+        """Keep the search in a session's ``inflight`` set until it is done, then
+        call ``callback(self)`` unless it was cancelled (the session is closing)."""
+        inflight.add(self.future)
+
+        def done(_: object) -> None:
+            inflight.discard(self.future)
+            if not self.future.cancelled():
+                callback(self)
+
+        self.future.add_done_callback(done)
+
     def cancelled(self) -> bool:
         return self.future.cancelled()
 

@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ruvstream.storage._fsync import fsync_path
+
 __all__ = ["SnapshotDamageError", "SnapshotStore", "verify_snapshot"]
 
 MANIFEST = "manifest.json"
@@ -109,7 +111,7 @@ class SnapshotStore:
         _fsync_tree(staging)
         final = self.directory / f"snap-{seq:020d}-{uuid.uuid4().hex[:8]}"
         os.rename(staging, final)
-        _fsync(self.directory)
+        fsync_path(self.directory)
         self._prune()
         return final
 
@@ -145,7 +147,7 @@ class SnapshotStore:
         target = self.directory / QUARANTINE / path.name
         target.parent.mkdir(exist_ok=True)
         os.rename(path, target)
-        _fsync(self.directory)
+        fsync_path(self.directory)
         log.error(
             "snapshot %s is damaged (%s): moved to %s; falling back to an older one",
             path.name,
@@ -159,15 +161,7 @@ class SnapshotStore:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path) -> None:
     for path in sorted(root.rglob("*"), reverse=True):
-        _fsync(path)
-    _fsync(root)
+        fsync_path(path)
+    fsync_path(root)

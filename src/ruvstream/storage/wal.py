@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ruvstream.storage._fsync import fsync_path
 from ruvstream.storage.wal_quarantine import known_gaps, quarantine
 from ruvstream.storage.wal_scan import (
     HEADER,
@@ -51,8 +52,6 @@ __all__ = ["FSYNC_POLICIES", "WAL_RECOVERY_MODES", "WalDamageError", "WalEntry",
 
 FSYNC_POLICIES = ("batch", "interval", "off")
 WAL_RECOVERY_MODES = ("strict", "truncate")
-_HEADER = HEADER
-_SEQ = SEQ
 _SEGMENT_BYTES = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
 
@@ -68,8 +67,8 @@ def _segment_name(first_seq: int) -> str:
 
 
 def _frame(seq: int, payload: bytes) -> bytes:  # layout: see wal_scan
-    body = _SEQ.pack(seq) + payload
-    return _HEADER.pack(len(body), zlib.crc32(body)) + body
+    body = SEQ.pack(seq) + payload
+    return HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
 class WalDamageError(RuntimeError):
@@ -219,7 +218,7 @@ class WriteAheadLog:
         path = self.directory / _segment_name(self.last_seq + 1)
         self._file = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._segment_bytes = 0
-        _fsync_dir(self.directory)
+        fsync_path(self.directory)
 
     # -- appending -------------------------------------------------------------
     def append_nowait(self, payload: bytes) -> int:
@@ -318,11 +317,3 @@ def _truncate(path: Path, size: int) -> None:
     with path.open("r+b") as f:
         f.truncate(size)
         os.fsync(f.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

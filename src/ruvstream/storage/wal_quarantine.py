@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ruvstream.storage._fsync import fsync_path
+
 __all__ = ["LEDGER", "QUARANTINE", "known_gaps", "quarantine"]
 
 QUARANTINE = "quarantine"
@@ -70,14 +72,6 @@ def quarantine(
     os.replace(staging, damaged)
     for later in segments[first + 1 :]:
         os.rename(later, target / later.name)
-    _fsync_dir(target)
-    _fsync_dir(wal_dir)
+    fsync_path(target)
+    fsync_path(wal_dir)
     return target
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -27,6 +27,7 @@ __all__ = [
     "Frame",
     "SegmentReport",
     "Trouble",
+    "body_length",
     "find_trouble",
     "iter_frames",
     "next_frame",
@@ -79,13 +80,23 @@ class SegmentReport:
         return sum(1 for at, _ in self.seqs if at > offset)
 
 
+def body_length(data: bytes, offset: int = 0) -> int | None:
+    """The body length the frame header at ``offset`` announces; None if no frame has it.
+
+    A reader that pulls frames from a file reads this many bytes after the
+    header and hands both to ``read_frame``, which checks the rest.
+    """
+    length: int = HEADER.unpack_from(data, offset)[0]
+    return length if SEQ.size <= length <= MAX_FRAME else None
+
+
 def _frame_at(data: bytes, offset: int) -> tuple[int, int] | None:
     """(seq, end offset) of an intact frame starting at ``offset``, else None."""
     if offset + _MIN_FRAME > len(data):
         return None
-    length, crc = HEADER.unpack_from(data, offset)
+    length, crc = body_length(data, offset), HEADER.unpack_from(data, offset)[1]
     start = offset + HEADER.size
-    if length < SEQ.size or length > MAX_FRAME or start + length > len(data):
+    if length is None or start + length > len(data):
         return None
     if zlib.crc32(memoryview(data)[start : start + length]) != crc:
         return None

@@ -11,20 +11,20 @@ call. It is blocking file I/O: run ``read`` in a thread.
 A segment with a later one beside it is finished (the log closes a segment
 before it opens the next), so a bad frame there is damage the start-up
 checks let through: the reader says so and goes on with the next segment.
+Frames are checked by ``wal_scan``, the one reader of the frame layout.
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
 from pathlib import Path
 
-from ruvstream.storage.wal import _HEADER, _SEQ, WalEntry
+from ruvstream.storage.wal import WalEntry
+from ruvstream.storage.wal_scan import HEADER, SEQ, body_length, read_frame
 
 __all__ = ["WalTail"]
 
 log = logging.getLogger(__name__)
-_MAX_FRAME = 256 * 1024 * 1024
 _END, _BOUND, _DAMAGED = "end", "bound", "damaged"
 
 
@@ -78,22 +78,17 @@ class WalTail:
         with path.open("rb") as f:
             f.seek(self._offset)
             while len(entries) < max_entries:
-                header = f.read(_HEADER.size)
+                header = f.read(HEADER.size)
                 if not header:
                     return _END
-                if len(header) < _HEADER.size:
-                    return _DAMAGED
-                length, crc = _HEADER.unpack(header)
-                if length < _SEQ.size or length > _MAX_FRAME:
-                    return _DAMAGED
-                body = f.read(length)
-                if len(body) < length or zlib.crc32(body) != crc:
+                length = body_length(header) if len(header) == HEADER.size else None
+                frame = None if length is None else read_frame(header + f.read(length), 0)
+                if frame is None:
                     return _DAMAGED  # or still being written, in the newest segment
-                seq = int(_SEQ.unpack_from(body)[0])
-                if seq > through_seq:
+                if frame.seq > through_seq:
                     return _BOUND
-                if seq > self.position:
-                    entries.append(WalEntry(seq, body[_SEQ.size :]))
-                    self.position = seq
-                self._offset += _HEADER.size + length
+                if frame.seq > self.position:
+                    entries.append(WalEntry(frame.seq, frame.payload))
+                    self.position = frame.seq
+                self._offset += HEADER.size + len(frame.payload) + SEQ.size
         return _BOUND

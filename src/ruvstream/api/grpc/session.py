@@ -145,12 +145,8 @@ class GrpcSession:
         except Exception as exc:
             self._error(request_id, exc)
             return
-        self.tasks.add(pending.future)
 
         def reply_when_done(done: PendingSearch) -> None:
-            self.tasks.discard(done.future)
-            if done.cancelled():
-                return
             try:
                 reply = pb.SessionReply(
                     request_id=request_id, search=codec.search_reply(done.answer())
@@ -160,7 +156,7 @@ class GrpcSession:
                 return
             self.send(reply)
 
-        pending.then(reply_when_done)
+        pending.held_in(self.tasks, reply_when_done)
 
     async def _handle(self, request_id: str, request: pb.SessionRequest) -> None:
         try:
