@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,7 @@ from ruvstream.bench.cli import bench
 from ruvstream.bench.report import FILES
 from ruvstream.bench.scenarios import SCENARIOS
 from ruvstream.testing import NodeProcess
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import offline_page
 
 
 @pytest.fixture(scope="module")
@@ -104,43 +93,23 @@ def test_the_list_is_readable_at_80_columns() -> None:
 
 @pytest.mark.browser
 def test_dashboard_renders_in_chromium_without_console_errors(run_dirs: list[Path]) -> None:
-    if not CHROMIUM.exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on(
-                "request",
-                lambda r: (
-                    None
-                    if r.url.startswith(("file:", "data:"))
-                    else problems.append(f"network request {r.url}")
-                ),
-            )
-            page.goto((run_dirs[0] / "dashboard.html").as_uri())
-            page.wait_for_selector("body[data-rendered='true']", timeout=15_000)
-            charts = page.eval_on_selector_all(
-                "svg.chart",
-                "els => els.map(e => [e.id, [...e.querySelectorAll('path.line')]"
-                ".map(p => p.getAttribute('d').length)])",
-            )
-            cards = page.inner_text("#cards")
-            titles = page.eval_on_selector_all(
-                "svg.chart",
-                "els => Object.fromEntries(els.map(e => [e.id, Object.fromEntries("
-                "[...e.querySelectorAll('text.axis-title')]"
-                ".map(t => [t.dataset.axis, t.textContent]))]))",
-            )
-            server_axes = page.eval_on_selector_all(
-                "#chart-server path.line", "ps => ps.map(p => [p.dataset.name, p.dataset.axis])"
-            )
-        finally:
-            browser.close()
+    dashboard = run_dirs[0] / "dashboard.html"
+    with offline_page(dashboard, timeout_ms=15_000) as (page, problems):
+        charts = page.eval_on_selector_all(
+            "svg.chart",
+            "els => els.map(e => [e.id, [...e.querySelectorAll('path.line')]"
+            ".map(p => p.getAttribute('d').length)])",
+        )
+        cards = page.inner_text("#cards")
+        titles = page.eval_on_selector_all(
+            "svg.chart",
+            "els => Object.fromEntries(els.map(e => [e.id, Object.fromEntries("
+            "[...e.querySelectorAll('text.axis-title')]"
+            ".map(t => [t.dataset.axis, t.textContent]))]))",
+        )
+        server_axes = page.eval_on_selector_all(
+            "#chart-server path.line", "ps => ps.map(p => [p.dataset.name, p.dataset.axis])"
+        )
     assert problems == []
     assert {c[0] for c in charts} == {
         "chart-latency",

@@ -4,25 +4,15 @@ and drawn by real headless Chromium when the machine has Debian's chromium."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ruvstream.sim import simulate
 from ruvstream.sim._html import CHARTS, REGION_CHARTS, TIER_CHARTS, html
+from tests.browser import offline_page
 
 from .conftest import short, small
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 @pytest.fixture(scope="module")
@@ -57,33 +47,12 @@ def test_every_chart_is_there_with_a_trace_per_region(page: Path) -> None:
 
 @pytest.mark.browser
 def test_the_charts_render_in_chromium_without_errors_or_network(page: Path) -> None:
-    if not CHROMIUM.exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page()
-            problems: list[str] = []
-            tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            tab.on("pageerror", lambda e: problems.append(str(e)))
-            tab.on(
-                "request",
-                lambda r: (
-                    None
-                    if r.url.startswith(("file:", "data:", "blob:"))
-                    else problems.append(f"network request {r.url}")
-                ),
-            )
-            tab.goto(page.as_uri())
-            tab.wait_for_selector("body[data-rendered='true']", timeout=60_000)
-            drawn = tab.eval_on_selector_all(
-                ".plotly-graph-div",
-                "ds => ds.map(d => [d.id, d.data.length, "
-                "d.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length])",
-            )
-        finally:
-            browser.close()
+    with offline_page(page, timeout_ms=60_000) as (tab, problems):
+        drawn = tab.eval_on_selector_all(
+            ".plotly-graph-div",
+            "ds => ds.map(d => [d.id, d.data.length, "
+            "d.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length])",
+        )
     assert problems == []
     expected = {c[0]: (15 if c[4] else 1) for c in CHARTS}
     expected.update({c[0]: len(c[3]) for c in REGION_CHARTS})
