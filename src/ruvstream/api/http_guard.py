@@ -17,9 +17,12 @@ body) for ``send_stall_seconds`` is cut (``api/stall.py``).
 A connection past a deadline gets ``408`` with the JSON error body
 (``client_timeout``) if no answer has started, and is closed; a request
 whose body stalled is ended for the app as a disconnect. A connection
-waiting for a request's head (a new one, or an idle keep-alive one) counts
-in ``ServingState.waiting``, which the connection limit adds to the work in
-progress, so half-open connections count against ``max_connections``.
+waiting for a request's head counts in ``ServingState.waiting``, which the
+connection limit adds to the work in progress, so half-open connections
+count against ``max_connections``: a new connection from its start, a
+kept-alive one from the first byte of its next request. An idle kept-alive
+connection does not count (routers hold pools of them; uvicorn's keep-alive
+timeout closes them).
 """
 
 from __future__ import annotations
@@ -73,8 +76,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._deadline is None:  # a later request: its own head deadline
-            self._arm("headers", self.state.settings.limits.header_timeout_seconds)
+        # A later request on a kept-alive connection: counted and timed from its first byte.
+        self._await_head(arm=self._deadline is None)
 
     def on_headers_complete(self) -> None:
         self._head_is_in()
@@ -85,11 +88,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_message_complete()
 
-    def on_response_complete(self) -> None:
-        idle = not self.pipeline  # else the next request, already read, starts now
-        super().on_response_complete()
-        if idle and not self.transport.is_closing():
-            self._await_head(arm=False)  # idle: uvicorn's keep-alive timeout applies
 
     def handle_websocket_upgrade(self) -> None:
         self._stall.resumed()
