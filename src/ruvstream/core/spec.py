@@ -15,6 +15,7 @@ __all__ = [
     "MAX_K",
     "METRICS",
     "CollectionSpec",
+    "bounded_int",
     "validate_collection_name",
 ]
 
@@ -35,8 +36,8 @@ def validate_collection_name(name: str) -> str:
     return name
 
 
-def _int_in(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = body.get(key, default)
+def bounded_int(key: str, value: object, low: int, high: int) -> int:
+    """``value`` as an integer in [low, high], or a 400 naming ``key``."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON Schema counts 4.0 as an integer, and so do we
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -44,6 +45,10 @@ def _int_in(body: dict[str, Any], key: str, default: int, low: int, high: int) -
             f"{key} must be an integer in [{low}, {high}]", field=key, value=value
         )
     return int(value)
+
+
+def _int_in(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    return bounded_int(key, body.get(key, default), low, high)
 
 
 @dataclass(frozen=True, slots=True)

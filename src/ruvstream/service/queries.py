@@ -16,7 +16,7 @@ import orjson
 
 from ruvstream.config import InputLimits
 from ruvstream.core.filters import compile_filter
-from ruvstream.core.spec import MAX_K, CollectionSpec
+from ruvstream.core.spec import MAX_K, CollectionSpec, bounded_int
 from ruvstream.core.vectors import as_vector
 from ruvstream.engine import SearchRequest
 from ruvstream.errors import InvalidParameterError
@@ -52,13 +52,7 @@ def _int(body: Fields, key: str, low: int, high: int) -> int | None:
     value = body[key]
     if value is None and key == "ef":
         return None  # the collection's ef_search, as when absent
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON Schema counts 4.0 as an integer, and so do we
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidParameterError(
-            f"{key} must be an integer in [{low}, {high}]", field=key, value=value
-        )
-    return int(value)
+    return bounded_int(key, value, low, high)
 
 
 def parse_search(
