@@ -41,6 +41,14 @@ class CoalescingTransport:
             self._loop.call_soon(self._flush)
         self._pending.append(data if isinstance(data, bytes) else bytes(data))
 
+    def write_now(self, data: bytes) -> None:
+        """A whole answer made in one piece: sent at once, after anything pending."""
+        if self._pending:
+            self._pending.append(data)
+            self._flush()
+        elif not self._transport.is_closing():
+            self._transport.write(data)
+
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
             self.write(chunk)

@@ -66,6 +66,8 @@ class CircuitBreaker:
         self._state = BreakerState.CLOSED
         self._opened_at = 0.0
         self._outcomes: deque[tuple[bool, bool]] = deque(maxlen=config.window)
+        self._failures = self._slows = 0
+        """Counts over ``_outcomes``, kept as it changes: a call must not rescan the window."""
         self._probes_in_flight = 0
         self._probe_successes = 0
         self.transitions = 0
@@ -115,12 +117,18 @@ class CircuitBreaker:
             return
         if state is BreakerState.OPEN:
             return  # a straggler that started before the breaker opened
-        self._outcomes.append((success, slow))
-        if len(self._outcomes) < self.config.min_calls:
+        outcomes = self._outcomes
+        if len(outcomes) == outcomes.maxlen:  # the oldest leaves the window
+            old_success, old_slow = outcomes[0]
+            self._failures -= not old_success
+            self._slows -= old_slow
+        outcomes.append((success, slow))
+        self._failures += not success
+        self._slows += slow
+        total = len(outcomes)
+        if total < self.config.min_calls:
             return
-        total = len(self._outcomes)
-        failures = sum(1 for ok, _ in self._outcomes if not ok)
-        slows = sum(1 for _, s in self._outcomes if s)
+        failures, slows = self._failures, self._slows
         if failures / total >= self.config.failure_rate or slows / total >= self.config.slow_rate:
             self._open()
 
@@ -137,5 +145,6 @@ class CircuitBreaker:
             self.transitions += 1
         self._state = state
         self._outcomes.clear()
+        self._failures = self._slows = 0
         self._probes_in_flight = 0
         self._probe_successes = 0

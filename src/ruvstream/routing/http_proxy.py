@@ -61,7 +61,7 @@ Upstream = aiohttp.ClientResponse | NodeAnswer
 """A node's answer: streamed (aiohttp) or read whole (the fast client)."""
 
 
-class _NodeFailed(Exception):
+class NodeFailed(Exception):
     """One attempt failed; ``sent`` says whether the node may have seen the request."""
 
     def __init__(self, node: Node, sent: bool, status: int | None = None) -> None:
@@ -105,8 +105,7 @@ class _Forward:
         self.caller = caller
         self.method: str = scope["method"]
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        dropped = _CREDENTIALS | _HOP_BY_HOP if router.node_headers else _HOP_BY_HOP
-        self.kept = [(k, v) for k, v in raw_headers if k.lower() not in dropped]
+        self.kept = forwarded(router, raw_headers)
         query: bytes = scope.get("query_string", b"")
         self.raw_target: bytes = scope.get("raw_path") or scope["path"].encode()
         self.raw_target += b"?" + query if query else b""
@@ -134,22 +133,19 @@ class _Forward:
         return kept + list(self.router.node_headers.items())
 
     def prepared(self, node: Node) -> bytes:
-        """The whole request for ``node``'s fast client; all but the host line made once."""
+        """The whole request for ``node``'s fast client; the header lines made once."""
         if self._prepared is None:
-            lines = b"".join(k + b": " + v + b"\r\n" for k, v in self.kept)
-            length = b"content-length: %d\r\n\r\n" % len(self.body)
-            self._prepared = lines + self.router.node_header_bytes + length + self.body
-        line = b"POST " + self.raw_target + b" HTTP/1.1\r\n"
-        return line + self.router.upstream.host_header(node.url) + self._prepared
+            self._prepared = b"".join(k + b": " + v + b"\r\n" for k, v in self.kept)
+        return search_request(self.router, self.raw_target, self._prepared, self.body, node.url)
 
     async def exchange(self, node: Node) -> Upstream:
-        """One send to ``node``; raises ``_NodeFailed`` when it fails."""
+        """One send to ``node``; raises ``NodeFailed`` when it fails."""
         router = self.router
         if self.plain and node.url.startswith("http://"):
             try:
                 return await router.upstream.request(node.url, self.prepared(node))
             except UpstreamError as exc:
-                raise _NodeFailed(node, sent=exc.sent) from exc
+                raise NodeFailed(node, sent=exc.sent) from exc
         try:
             return await router.session.request(
                 self.method,
@@ -159,7 +155,7 @@ class _Forward:
                 allow_redirects=False,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _NodeFailed(node, sent=not _never_sent(exc)) from exc
+            raise NodeFailed(node, sent=not _never_sent(exc)) from exc
 
     async def attempt(self, node: Node) -> Upstream:
         """Send to ``node``; returns a response with a non-retryable status, open for streaming."""
@@ -167,21 +163,13 @@ class _Forward:
         started = time.monotonic()
         try:
             response = await self.exchange(node)
-        except _NodeFailed as failure:
-            router.record(node, False, time.monotonic() - started)
-            if not failure.sent:
-                node.healthy = False
+        except NodeFailed as failure:
+            judge_failure(router, node, failure.sent, time.monotonic() - started)
             raise
-        elapsed = time.monotonic() - started
-        router.metrics.upstream_seconds.labels(node.region).observe(elapsed)
-        if response.status in _RETRYABLE_STATUS or response.status == 500:
-            router.record(node, False, elapsed)
-            if response.status in _RETRYABLE_STATUS:
-                response.release()
-                # A node's 503 is its admission refusing work it never started.
-                raise _NodeFailed(node, sent=response.status != 503, status=response.status)
-        else:
-            router.record(node, True, elapsed)
+        failed = judge_answer(router, node, response.status, time.monotonic() - started)
+        if failed is not None:
+            response.release()
+            raise failed
         return response
 
     async def attempt_on(self, node: Node) -> tuple[Node, Upstream]:
@@ -233,15 +221,24 @@ class _Forward:
                 return node
         return None
 
-    async def open(self) -> tuple[Node, Upstream]:
-        """Find a node that answers, retrying elsewhere where that is safe."""
+    async def open(
+        self, tried: set[str] | None = None, failure: NodeFailed | None = None
+    ) -> tuple[Node, Upstream]:
+        """Find a node that answers, retrying elsewhere where that is safe.
+
+        ``tried`` and ``failure``: where a first attempt made elsewhere (the
+        protocol's fast path) left off, as if this loop had made it.
+        """
         router = self.router
         retrier = Retrier(
             RetryPolicy(router.settings.max_attempts, Backoff(base=0.01, cap=0.2)),
             router.retry_budget,
         )
-        tried: set[str] = set()
+        tried = set() if tried is None else tried
         while True:
+            if failure is not None:
+                await self._after(failure, retrier, tried)
+                failure = None
             node = self.pinned(tried) or router.table.choose(self.caller.region, exclude=tried)
             if node is None:
                 raise UnavailableError("no healthy node can take the request", retry_after=1.0)
@@ -256,21 +253,59 @@ class _Forward:
                     result = await self.attempt_on(node)
                 retrier.succeeded()
                 return result
-            except _NodeFailed as failure:
-                tried.add(failure.node.name)
-                if failure.sent and not self.idempotent:
-                    raise UnavailableError(
-                        "the node failed while handling a non-idempotent request",
-                        retry_after=1.0,
-                        node=failure.node.name,
-                    ) from failure
-                delay = retrier.next_delay()
-                if delay is None:
-                    raise UnavailableError(
-                        "the nodes tried did not answer", retry_after=1.0, tried=sorted(tried)
-                    ) from failure
-                router.metrics.retries.inc()
-                await asyncio.sleep(delay)
+            except NodeFailed as failed:
+                failure = failed
+
+    async def _after(self, failure: NodeFailed, retrier: Retrier, tried: set[str]) -> None:
+        """Wait before the next attempt, or raise the 503 when there is none."""
+        tried.add(failure.node.name)
+        if failure.sent and not self.idempotent:
+            raise UnavailableError(
+                "the node failed while handling a non-idempotent request",
+                retry_after=1.0,
+                node=failure.node.name,
+            ) from failure
+        delay = retrier.next_delay()
+        if delay is None:
+            raise UnavailableError(
+                "the nodes tried did not answer", retry_after=1.0, tried=sorted(tried)
+            ) from failure
+        self.router.metrics.retries.inc()
+        await asyncio.sleep(delay)
+
+
+def judge_failure(router: Router, node: Node, sent: bool, elapsed: float) -> None:
+    """Passive health after a failed send; a node that refused the connection is down."""
+    router.record(node, False, elapsed)
+    if not sent:
+        node.healthy = False
+
+
+def judge_answer(router: Router, node: Node, status: int, elapsed: float) -> NodeFailed | None:
+    """Passive health after an answer; the failure to retry elsewhere for 502/503/504."""
+    router.metrics.upstream(node.region).observe(elapsed)
+    if status in _RETRYABLE_STATUS or status == 500:
+        router.record(node, False, elapsed)
+        if status in _RETRYABLE_STATUS:
+            # A node's 503 is its admission refusing work it never started.
+            return NodeFailed(node, sent=status != 503, status=status)
+    else:
+        router.record(node, True, elapsed)
+    return None
+
+
+def search_request(router: Router, target: bytes, kept: bytes, body: bytes, url: str) -> bytes:
+    """A plain search as the fast client sends it to the node at ``url``; ``kept``: the
+    header lines of what ``forwarded`` keeps."""
+    line = b"POST " + target + b" HTTP/1.1\r\n"
+    length = b"content-length: %d\r\n\r\n" % len(body)
+    return line + router.upstream.host_header(url) + kept + router.node_header_bytes + length + body
+
+
+def forwarded(router: Router, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The client's headers a node sees: no hop-by-hop ones, no key when the router has its own."""
+    dropped = _CREDENTIALS | _HOP_BY_HOP if router.node_headers else _HOP_BY_HOP
+    return [(k, v) for k, v in headers if k.lower() not in dropped]
 
 
 async def _discard(result: tuple[Node, Upstream]) -> None:

@@ -81,9 +81,26 @@ class RouterMetrics:
             ["node", "region"],
             registry=r,
         )
+        self._answered: dict[tuple[str, int], Counter] = {}
+        self._upstream: dict[str, Histogram] = {}
         self.pressure = Gauge(
             "ruvstream_router_pressure_ratio", "Load pressure that drives shedding", registry=r
         )
+
+    def upstream(self, region: str) -> Histogram:
+        """``upstream_seconds`` for ``region``, looked up once."""
+        child = self._upstream.get(region)
+        if child is None:
+            child = self._upstream[region] = self.upstream_seconds.labels(region)
+        return child
+
+    def answered(self, region: str, status: int) -> None:
+        """One answered request (``requests``), its child looked up once per label pair."""
+        key = (region, status // 100)
+        child = self._answered.get(key)
+        if child is None:
+            child = self._answered[key] = self.requests.labels(region, "http", f"{key[1]}xx")
+        child.inc()
 
     def refresh(self, nodes: list[Node], outliers: OutlierDetector, pressure: float) -> None:
         for node in nodes:

@@ -1,31 +1,90 @@
-"""The router's HTTP/1.1 protocol: uvicorn's httptools one, one socket write per answer.
+"""The router's HTTP/1.1 protocol: uvicorn's httptools one, plain searches relayed without a task.
 
-uvicorn writes an answer's head and body with two ``transport.write`` calls:
-two system calls and two segments for a search answer of a few hundred
-bytes. As the node does (``api/coalesce.py``), the router's connections get
-a ``CoalescingTransport``, which sends what one loop pass wrote at the end
-of that pass; an upgraded WebSocket gets the plain transport back. Used with
-``proxy_mode`` fast; standard keeps uvicorn's protocol untouched.
+uvicorn runs every request as an asyncio task through the ASGI app; for a
+plain JSON search that walk costs the router more than the search's bytes.
+As the node does (``api/http_protocol.py``), the protocol stops such a
+request where uvicorn would start its task and, once its body is in, hands
+it to ``SearchRelay`` (``routing/relay.py``), which admits and relays it
+on callbacks. Plain means: ``POST`` to a collection's ``search`` or
+``search/batch``, a ``Content-Length`` body small enough to be read without
+pausing, no ``Expect``, no event stream asked for, in front of the
+router's own app (not wrapped for tracing) whose limits this process
+decides (no Redis) and that does not hedge. Everything else, and every
+request on a router in ``standard`` mode, takes uvicorn's way unchanged.
+
+Its connections also get a ``CoalescingTransport``, which sends what one
+loop pass wrote at the end of that pass (an answer's head and body in one
+segment); an upgraded WebSocket gets the plain transport back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from ruvstream import tracing
 from ruvstream.api.coalesce import CoalescingTransport
 
-__all__ = ["RouterHttpProtocol"]
+from .app import RouterApp
+from .relay import SearchRelay
+
+__all__ = ["RouterHttpProtocol", "plain_search"]
+
+_PLAIN = re.compile(r"/v1/collections/[^/]+/search(?:/batch)?")
 
 
 class RouterHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         coalescing: Any = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)
+        self._held: SearchRelay | None = None
 
     def handle_websocket_upgrade(self) -> None:
         if isinstance(self.transport, CoalescingTransport):
             self.transport = self.transport.unwrap()
         super().handle_websocket_upgrade()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        if not isinstance(app, RouterApp) or not plain_search(app, cycle):
+            super()._start_asgi_task(cycle, app)
+            return
+        self._held = SearchRelay(app, cycle, self.tasks)
+        if not cycle.more_body:  # pipelined: its body was read while the last one ran
+            self._relay_held()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        held = self._held
+        if held is not None and held.cycle is self.cycle and not self.cycle.more_body:
+            self._relay_held()
+
+    def _relay_held(self) -> None:
+        held, self._held = self._held, None
+        assert held is not None
+        held.start()
+
+
+def plain_search(app: RouterApp, cycle: RequestResponseCycle) -> bool:
+    """Can ``SearchRelay`` take this request (see the module's docstring)?"""
+    router = app.router
+    scope: Any = cycle.scope
+    if router is None or scope["method"] != "POST" or cycle.waiting_for_100_continue:
+        return False
+    if _PLAIN.fullmatch(scope["path"]) is None or not router.admits_now:
+        return False
+    if router.settings.hedge_after_ms or tracing.enabled():
+        return False
+    length = None
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            length = value
+        elif name in (b"transfer-encoding", b"expect") or (
+            name == b"accept" and b"text/event-stream" in value
+        ):
+            return False
+    limit = min(HIGH_WATER_LIMIT, router.settings.max_payload_bytes)
+    return length is not None and length.isdigit() and int(length) <= limit

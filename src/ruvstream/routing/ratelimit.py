@@ -87,6 +87,10 @@ class MemoryRateLimiter:
         self._max_keys = max_keys
 
     async def acquire(self, key: str, limit: Limit, cost: int = 1) -> Decision:
+        return self.decide(key, limit, cost)
+
+    def decide(self, key: str, limit: Limit, cost: int = 1) -> Decision:
+        """``acquire`` without awaiting: the in-process decision is immediate."""
         now = self._clock.now()
         decision, tat = gcra(self._tat.get(key), now, limit, cost)
         if decision.allowed:

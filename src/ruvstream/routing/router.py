@@ -30,10 +30,10 @@ from .locate import ClientLocator
 from .metrics import RouterMetrics
 from .node import Node
 from .outlier import OutlierDetector
-from .ratelimit import MemoryRateLimiter, RateLimiter
+from .ratelimit import Decision, MemoryRateLimiter, RateLimiter
 from .redis_limit import FallbackRateLimiter, RedisRateLimiter
 from .table import RoutingTable
-from .tiers import Admission, KeyRing, Tier
+from .tiers import Admission, KeyRing, Tier, TierPolicy
 from .upstream import UpstreamPool
 
 __all__ = ["Caller", "Router", "UnauthorizedError"]
@@ -81,6 +81,7 @@ class Router:
         self.limiter = self._make_limiter()
         self.retry_budget = RetryBudget(max_tokens=100.0, token_ratio=0.2)
         self.inflight = 0
+        self.metrics.inflight.set_function(lambda: self.inflight)  # read at scrape time
         self.session = _upstream_session(settings)
         self.upstream = UpstreamPool(settings.connect_timeout, settings.read_timeout)
         """The fast path's client (plain JSON searches, ``proxy_mode`` fast)."""
@@ -159,15 +160,32 @@ class Router:
 
     async def admit(self, caller: Caller) -> None:
         """Raise the refusal for this request, or count one open connection for the caller."""
-        tier = caller.tier
-        pressure = self.pressure()
-        if self.admission.sheds(tier, pressure):
+        policy = self._unshed(caller.tier)
+        self._enter(caller, policy, await self.limiter.acquire(caller.key, policy.limit))
+
+    @property
+    def admits_now(self) -> bool:
+        """Can ``admit_now`` decide (the limits are this process's, not Redis's)?"""
+        return isinstance(self.limiter, MemoryRateLimiter)
+
+    def admit_now(self, caller: Caller) -> None:
+        """``admit`` without awaiting, for the protocol's fast path (``admits_now`` only)."""
+        assert isinstance(self.limiter, MemoryRateLimiter)
+        policy = self._unshed(caller.tier)
+        self._enter(caller, policy, self.limiter.decide(caller.key, policy.limit))
+
+    def _unshed(self, tier: Tier) -> TierPolicy:
+        """The tier's policy, or the 503 of shedding by tier."""
+        if self.admission.sheds(tier, self.pressure()):
             self.metrics.rejected.labels("shed", tier.label).inc()
             raise UnavailableError(
                 f"overloaded: {tier.label} traffic is shed", retry_after=1.0, tier=tier.label
             )
-        policy = self.admission.policy(tier)
-        decision = await self.limiter.acquire(caller.key, policy.limit)
+        return self.admission.policy(tier)
+
+    def _enter(self, caller: Caller, policy: TierPolicy, decision: Decision) -> None:
+        """The rate limit's 429, the connection cap's 429, or the request counted in."""
+        tier = caller.tier
         if not decision.allowed:
             self.metrics.rejected.labels("rate", tier.label).inc()
             raise RateLimitedError(
@@ -183,12 +201,10 @@ class Router:
                 limit=policy.max_connections,
             )
         self.inflight += 1
-        self.metrics.inflight.set(self.inflight)
 
     def release(self, caller: Caller) -> None:
         self.admission.close(caller.key)
         self.inflight -= 1
-        self.metrics.inflight.set(self.inflight)
 
     def record(self, node: Node, success: bool, seconds: float) -> None:
         """Passive health: one outcome of one call to ``node``."""

@@ -24,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
 from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
 
-__all__ = ["NodeAnswer", "UpstreamError", "UpstreamPool"]
+__all__ = ["NodeAnswer", "OnAnswer", "Outcome", "UpstreamError", "UpstreamPool"]
 
 _DROPPED = frozenset(
     {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"trailer"}
@@ -66,14 +67,20 @@ class NodeAnswer:
         """Nothing to close, as ``release``."""
 
 
+Outcome = NodeAnswer | Exception
+"""What an exchange ends with: the answer, ``UpstreamError`` or ``_Stale``."""
+OnAnswer = Callable[[Outcome], None]
+
+
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection; one exchange at a time."""
+    """One keep-alive connection; one exchange at a time, its end told to a callback."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.idle_since = 0.0
         self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[NodeAnswer] | None = None
+        self._on_answer: OnAnswer | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._started = False
@@ -93,15 +100,15 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(UpstreamError(f"malformed answer: {exc}", sent=True))
+            self._finish(UpstreamError(f"malformed answer: {exc}", sent=True))
             self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         if self._started:
-            self._fail(UpstreamError("the node closed the connection mid-answer", sent=True))
+            self._finish(UpstreamError("the node closed the connection mid-answer", sent=True))
         else:
-            self._fail(_Stale())
+            self._finish(_Stale())
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -113,38 +120,59 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         status = self._parser.get_status_code()
         headers = [(k, v) for k, v in self._headers if k not in _DROPPED]
-        answer = NodeAnswer(status, headers, b"".join(self._body))
+        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         if not self._parser.should_keep_alive():
             self.close()
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(answer)
+        self._finish(NodeAnswer(status, headers, body))
 
-    def _fail(self, exc: Exception) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(exc)
+    def _finish(self, outcome: Outcome) -> None:
+        on_answer, self._on_answer = self._on_answer, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if on_answer is not None:
+            on_answer(outcome)
+
+    def _timed_out(self, seconds: float) -> None:
+        self._timer = None
+        self._finish(UpstreamError(f"no answer in {seconds:g} s", sent=True))
+        self.close()
 
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
 
-    async def exchange(self, request: bytes, read_timeout: float) -> NodeAnswer:
-        """Send ``request`` and wait for its whole answer (at most ``read_timeout`` s)."""
-        assert self.transport is not None and self._waiter is None
+    def send(self, request: bytes, on_answer: OnAnswer, read_timeout: float) -> None:
+        """Send ``request``; ``on_answer`` gets its whole answer or the failure, once."""
+        assert self.transport is not None and self._on_answer is None
         self._headers, self._body, self._started = [], [], False
-        waiter: asyncio.Future[NodeAnswer] = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
+        self._on_answer = on_answer
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(read_timeout, self._timed_out, read_timeout)
         self.transport.write(request)
+
+    def abandon(self) -> None:
+        """Stop waiting (the caller was cancelled): the answer would be left unread."""
+        self._on_answer = None
+        self.close()
+
+    async def exchange(self, request: bytes, read_timeout: float) -> NodeAnswer:
+        """``send`` awaited: the whole answer, or its failure raised."""
+        waiter: asyncio.Future[NodeAnswer] = asyncio.get_running_loop().create_future()
+
+        def settle(outcome: Outcome) -> None:
+            if waiter.done():
+                return
+            if isinstance(outcome, Exception):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome)
+
+        self.send(request, settle, read_timeout)
         try:
-            async with asyncio.timeout(read_timeout):
-                return await waiter
-        except TimeoutError:
-            self.close()
-            raise UpstreamError(f"no answer in {read_timeout:g} s", sent=True) from None
-        except BaseException:
-            self._waiter = None
-            self.close()  # cancelled mid-exchange: the answer would be left unread
+            return await waiter
+        except asyncio.CancelledError:
+            self.abandon()
             raise
 
 
@@ -169,6 +197,8 @@ class UpstreamPool:
         self._idle: dict[str, list[_Connection]] = {}
         self._addresses: dict[str, tuple[str, int]] = {}
         self._hosts: dict[str, bytes] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+        """``relay``'s connecting exchanges, held so they are not collected mid-way."""
 
     def host_header(self, url: str) -> bytes:
         """``host: HOST:PORT\\r\\n`` for the node at ``url`` (made once per node)."""
@@ -196,6 +226,39 @@ class UpstreamPool:
             raise UpstreamError("the node closed the connection unanswered", sent=True) from None
         self._give_back(url, connection)
         return answer
+
+    def relay(self, url: str, request: bytes, on_answer: OnAnswer) -> None:
+        """``request`` without a task when an idle connection waits, else as ``request``.
+
+        ``on_answer`` gets the ``NodeAnswer`` or an ``UpstreamError``, once, and
+        never from inside this call.
+        """
+        connection = self._take(url)
+        if connection is None:
+            self._in_task(url, request, on_answer)
+            return
+
+        def answered(outcome: Outcome) -> None:
+            if isinstance(outcome, _Stale):  # closed by the node while idle: go again, fresh
+                self._in_task(url, request, on_answer)
+                return
+            if isinstance(outcome, NodeAnswer):
+                self._give_back(url, connection)
+            on_answer(outcome)
+
+        connection.send(request, answered, self.read_timeout)
+
+    def _in_task(self, url: str, request: bytes, on_answer: OnAnswer) -> None:
+        async def run() -> None:
+            try:
+                outcome: Outcome = await self.request(url, request)
+            except UpstreamError as exc:
+                outcome = exc
+            on_answer(outcome)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _take(self, url: str) -> _Connection | None:
         idle = self._idle.get(url)
