@@ -18,14 +18,22 @@ async def count(url: str, n: int) -> Counter[str]:
         return Counter([served_by(await client.get(url + "/v1/collections")) for _ in range(n)])
 
 
+PATIENT = 5.0
+"""Probe timeout for exact-count tests: a probe slowed by a busy machine must not
+take a healthy node out of the rotation mid-count."""
+
+
 async def test_round_robin_least_connections_and_weighted(start_node: StartNode) -> None:
     nodes = [start_node("us-east1", f"e{i}") for i in range(3)]
-    async with running_router(settings(nodes, strategy="round-robin")) as url:
+    rr = settings(nodes, strategy="round-robin", probe_timeout=PATIENT)
+    async with running_router(rr) as url:
         assert await count(url, 30) == {"e0": 10, "e1": 10, "e2": 10}
-    async with running_router(settings(nodes, strategy="least-connections")) as url:
+    lc = settings(nodes, strategy="least-connections", probe_timeout=PATIENT)
+    async with running_router(lc) as url:
         assert await count(url, 30) == {"e0": 10, "e1": 10, "e2": 10}  # idle ties share
     weights = {"e0": 3.0, "e1": 1.0, "e2": 1.0}
-    async with running_router(settings(nodes, strategy="weighted", weights=weights)) as url:
+    weighted = settings(nodes, strategy="weighted", weights=weights, probe_timeout=PATIENT)
+    async with running_router(weighted) as url:
         assert await count(url, 50) == {"e0": 30, "e1": 10, "e2": 10}
 
 
