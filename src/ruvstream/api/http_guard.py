@@ -88,7 +88,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_message_complete()
 
-
     def handle_websocket_upgrade(self) -> None:
         self._stall.resumed()
         self._disarm()
