@@ -11,9 +11,7 @@ import pytest
 
 from ruvstream.engine.read_scheduler import _index_pool, usable_cores
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here"
-)
+pytestmark = pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
 
 
 def test_usable_cores_follow_the_affinity() -> None:
