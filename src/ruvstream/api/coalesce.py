@@ -41,6 +41,14 @@ class CoalescingTransport:
             self._loop.call_soon(self._flush)
         self._pending.append(data if isinstance(data, bytes) else bytes(data))
 
+    def write_whole(self, data: bytes) -> None:
+        """A whole answer in one buffer: nothing to gather it with, so with nothing
+        pending it goes out now (no extra loop pass), else after what is pending."""
+        if self._pending:
+            self._pending.append(data)
+        else:
+            self._transport.write(data)
+
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
             self.write(chunk)
