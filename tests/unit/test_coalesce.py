@@ -82,3 +82,17 @@ async def test_a_large_write_goes_out_at_once_and_in_order() -> None:
     assert received == big + b"head" + big
     coalescing.close()
     peer.close()
+
+
+async def test_a_whole_answer_goes_out_at_once_behind_anything_pending() -> None:
+    coalescing, sends, peer = await _pair()
+    coalescing.write_now(b"answer one")
+    assert sends == [b"answer one"], "nothing pending: no pass to wait for"
+    coalescing.write(b"head ")
+    coalescing.write_now(b"answer two")  # sent with what is pending, in order
+    assert sends == [b"answer one", b"head answer two"]
+    await asyncio.sleep(0)
+    assert len(sends) == 2, "the pass scheduled for the head finds nothing left"
+    assert await _received(peer, 25) == b"answer onehead answer two"
+    coalescing.close()
+    peer.close()

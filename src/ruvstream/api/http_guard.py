@@ -23,6 +23,13 @@ count against ``max_connections``: a new connection from its start, a
 kept-alive one from the first byte of its next request. An idle kept-alive
 connection does not count (routers hold pools of them; uvicorn's keep-alive
 timeout closes them).
+
+The deadlines share one timer per connection that is moved only when a
+deadline comes sooner than it: a request's phases set the deadline, and the
+timer, when it fires, cuts the connection if that deadline has passed, sets
+itself for it if not, and lapses if no phase is timed. A search whose head
+and body come in one read then costs no timer calls at all once the
+connection's timer is set.
 """
 
 from __future__ import annotations
@@ -50,6 +57,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._stall = StallTimer(self.state, "http")
         self._deadline: asyncio.TimerHandle | None = None
+        self._fires_at = 0.0
+        self._phase: str | None = None
+        """The phase being timed ("headers", "body"), None between requests."""
+        self._due = 0.0
         self._waiting = False
         self._await_head(arm=True)
 
@@ -66,18 +77,41 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.state.waiting -= 1
 
     def _arm(self, phase: str, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._too_slow, phase)
+        self._phase = phase
+        self._due = self.loop.time() + seconds
+        if self._deadline is None or self._fires_at > self._due:
+            self._set_timer(seconds)
+
+    def _set_timer(self, seconds: float) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._fires_at = self.loop.time() + seconds
+        self._deadline = self.loop.call_later(seconds, self._check_deadline)
 
     def _disarm(self) -> None:
+        """Nothing is timed now; the timer lapses when it fires."""
+        self._phase = None
+
+    def _stop_timer(self) -> None:
+        self._phase = None
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
+    def _check_deadline(self) -> None:
+        self._deadline = None
+        if self._phase is None:
+            return
+        left = self._due - self.loop.time()
+        if left > 0:
+            self._set_timer(left)
+        else:
+            self._too_slow(self._phase)
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         # A later request on a kept-alive connection: counted and timed from its first byte.
-        self._await_head(arm=self._deadline is None)
+        self._await_head(arm=self._phase is None)
 
     def on_headers_complete(self) -> None:
         self._head_is_in()
@@ -90,7 +124,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def handle_websocket_upgrade(self) -> None:
         self._stall.resumed()
-        self._disarm()
+        self._stop_timer()
         self._head_is_in()
         super().handle_websocket_upgrade()
 
@@ -104,12 +138,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stall.resumed()
-        self._disarm()
+        self._stop_timer()
         self._head_is_in()
         super().connection_lost(exc)
 
     def _too_slow(self, phase: str) -> None:
-        self._deadline = None
+        self._phase = None
         if self.transport.is_closing():
             return
         limits = self.state.settings.limits

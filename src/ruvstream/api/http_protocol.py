@@ -160,7 +160,11 @@ class NodeHttpProtocol(GuardedHttpProtocol):
         if not cycle.keep_alive:
             head.append(b"connection: close\r\n")
         head += [b"\r\n", payload]
-        self.transport.write(b"".join(head))
+        answer = b"".join(head)
+        if isinstance(self.transport, CoalescingTransport):
+            self.transport.write_now(answer)  # one buffer already: no pass to wait for
+        else:
+            self.transport.write(answer)
         cycle.response_started = cycle.response_complete = True
         cycle.message_event.set()
         if not cycle.keep_alive:

@@ -95,7 +95,7 @@ async def serve(settings: Settings, app: Starlette | None = None) -> None:
         proxy_headers=False,
         # Unused with --http2 (hypercorn serves), so --http is not looked at then.
         http="auto" if settings.server.http2 else http_protocol_for(settings.server.http, app),
-        ws=node_ws_protocol(state),
+        ws=node_ws_protocol(state, fast=settings.server.http != "standard"),
         timeout_graceful_shutdown=max(1, round(settings.server.drain_seconds)),
         backlog=4096,
         timeout_keep_alive=30,

@@ -16,6 +16,13 @@ and a 1008 close. A peer that reads nothing at all cannot even take those;
 the WebSocket protocol cuts it once it has taken no bytes for
 ``send_stall_seconds`` (``api/ws_protocol.py``). The writer is a task only
 while frames wait, so an idle socket holds no task of its own.
+
+On the node's own WebSocket protocol the session claims the socket once it
+runs: frames that parse reach ``take`` from the protocol's ``data_received``
+and replies with nothing queued ahead are written at once (the fast path,
+``api/ws_protocol.py``); the read loop then sees only what the protocol
+passes on (frames that do not parse, the disconnect). Every frame meets
+the same checks in ``take`` whichever way it came.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
+from ruvstream.api.ws_protocol import NodeWebSocketProtocol
 from ruvstream.auth import PRINCIPAL, frame_refusal
 from ruvstream.engine import Subscription
 from ruvstream.error_map import CLOSE_GOING_AWAY, close_code, error_frame
@@ -61,6 +69,7 @@ class WebSocketSession:
         "metrics",
         "outbox",
         "outbox_bytes",
+        "protocol",
         "service",
         "state",
         "subscriptions",
@@ -69,8 +78,16 @@ class WebSocketSession:
         "ws",
     )
 
-    def __init__(self, websocket: WebSocket, state: ServingState, service: NodeService) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        state: ServingState,
+        service: NodeService,
+        protocol: NodeWebSocketProtocol | None = None,
+    ) -> None:
         self.ws = websocket
+        self.protocol = protocol
+        """The node's protocol under this socket, when nothing stands between (fast path)."""
         self.state = state
         self.service = service
         self.metrics = service.metrics
@@ -91,9 +108,14 @@ class WebSocketSession:
 
     async def run(self) -> None:
         await self.ws.accept()
+        if self.protocol is not None:
+            self.protocol.claim(self.take)
         try:
             await self._read_loop()
         finally:
+            if self.protocol is not None:
+                self.protocol.release()
+                self.protocol = None
             self._end_work("socket closed")
             self.outbox = None
             self.outbox_bytes = 0
@@ -131,6 +153,8 @@ class WebSocketSession:
         if self.close_with is not None:
             return  # closing: nothing more goes out
         if self.outbox is None:
+            if self.writer is None and self.protocol is not None and self.protocol.write_now(data):
+                return  # nothing was queued ahead of it: written at once
             self.outbox = deque()
         if len(self.outbox) >= self.max_frames or self.outbox_bytes + len(data) > self.max_bytes:
             self._fell_behind()
@@ -193,41 +217,52 @@ class WebSocketSession:
             if self.close_with is not None:
                 continue  # closing: frames still in flight are dropped
             raw = message.get("text") or message.get("bytes") or b""
+            if self.state.search_paths is not None:
+                self.state.search_paths.ws_standard.inc()
             try:
                 frame = parse_json(raw)
             except RuvstreamError as exc:
                 self.send(error_frame(None, exc))
                 continue
-            request_id = frame.get("id")
-            if (denied := frame_refusal(self.ws.scope.get(PRINCIPAL), frame)) is not None:
-                self.send(error_frame(request_id, denied))
-                continue
-            if self.closing:
-                self.send(
-                    error_frame(
-                        request_id, UnavailableError("the node is shutting down", retry_after=1.0)
-                    )
+            self.take(frame)
+
+    def take(self, frame: dict[str, Any]) -> None:
+        """Check one decoded frame and start it (from the read loop or the protocol)."""
+        if self.close_with is not None:
+            return  # closing: frames still in flight are dropped
+        request_id = frame.get("id")
+        if (denied := frame_refusal(self.ws.scope.get(PRINCIPAL), frame)) is not None:
+            self.send(error_frame(request_id, denied))
+            return
+        if self.closing:
+            self.send(
+                error_frame(
+                    request_id, UnavailableError("the node is shutting down", retry_after=1.0)
                 )
-                continue
-            if len(self.tasks) >= self.limit:
-                self.send(
-                    error_frame(
-                        request_id,
-                        RateLimitedError(
-                            f"at most {self.limit} requests in flight per connection",
-                            retry_after=0.05,
-                            limit=self.limit,
-                        ),
-                    )
-                )
-                self.metrics.rejected.labels("inflight_per_connection").inc()
-                continue
-            if frame.get("op") == "search":
-                self._start_search(request_id, frame)
-                continue
-            task = asyncio.create_task(self._handle(request_id, frame))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            )
+            return
+        if len(self.tasks) >= self.limit:
+            self._refuse_over_limit(request_id)
+            return
+        if frame.get("op") == "search":
+            self._start_search(request_id, frame)
+            return
+        task = asyncio.create_task(self._handle(request_id, frame))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _refuse_over_limit(self, request_id: Any) -> None:
+        self.send(
+            error_frame(
+                request_id,
+                RateLimitedError(
+                    f"at most {self.limit} requests in flight per connection",
+                    retry_after=0.05,
+                    limit=self.limit,
+                ),
+            )
+        )
+        self.metrics.rejected.labels("inflight_per_connection").inc()
 
     def _start_search(self, request_id: Any, frame: dict[str, Any]) -> None:
         try:
@@ -331,10 +366,14 @@ def _collection_name(frame: dict[str, Any]) -> str:
     return name
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
+async def websocket_endpoint(
+    websocket: WebSocket, protocol: NodeWebSocketProtocol | None = None
+) -> None:
+    """``protocol``: the node's protocol, passed only where the socket's receive and
+    send are its own (``api/fastlane.py``), so the fast path skips nothing."""
     state: ServingState = websocket.app.state.serving
     service = state.require_service()
-    session = WebSocketSession(websocket, state, service)
+    session = WebSocketSession(websocket, state, service, protocol)
     state.sessions.add(session)
     service.metrics.streams.labels("websocket").inc()
     try:

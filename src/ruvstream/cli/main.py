@@ -74,7 +74,8 @@ def _node_options(fn: click.decorators.FC) -> click.decorators.FC:
             show_default=True,
             callback=_check_http,
             help="fast: the node's HTTP protocol with its search shortcut; standard: "
-            "uvicorn's own; auto: fast when the installed uvicorn allows it.",
+            "uvicorn's own (and WebSocket frames through its ASGI queue); "
+            "auto: fast when the installed uvicorn allows it.",
         ),
         click.option(
             "--port",

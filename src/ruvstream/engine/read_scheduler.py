@@ -30,18 +30,26 @@ from ruvstream.errors import CollectionNotFoundError
 from ruvstream.index.batcher import MicroBatcher
 from ruvstream.telemetry import NodeMetrics
 
-__all__ = ["ReadScheduler"]
+__all__ = ["ReadScheduler", "usable_cores"]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity, not the machine's count,
+    so that a node pinned to one core (taskset, cgroup cpusets) does not oversubscribe."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _index_pool(search_threads: int, name: str = "ruvstream-index") -> ThreadPoolExecutor:
     # OpenMP's thread count is per calling thread: each index thread sets its own,
-    # so that index threads x OpenMP threads = cores (more would oversubscribe).
+    # so that index threads x OpenMP threads = usable cores (more would oversubscribe).
     threads = max(1, search_threads)
     return ThreadPoolExecutor(
         threads,
         thread_name_prefix=name,
         initializer=faiss.omp_set_num_threads,
-        initargs=(max(1, (os.cpu_count() or 1) // threads),),
+        initargs=(max(1, usable_cores() // threads),),
     )
 
 
