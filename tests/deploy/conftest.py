@@ -149,7 +149,7 @@ async def _websocket_session(url: str) -> None:
                 }
             ).decode()
         )
-        while "match" not in seen:
+        while "matches" not in seen:
             seen.add(orjson.loads(await ws.recv())["type"])
 
 

@@ -36,22 +36,22 @@ def _records(rng: np.random.Generator, n: int, prefix: str) -> list[dict[str, ob
 
 
 async def _matches_after_results(ws: websockets.ClientConnection, writes: set[str]) -> set[str]:
-    """Record ids of match frames, read until every write was answered and a ping
+    """Record ids of matches frames, read until every write was answered and a ping
     sent after them came back (matches are pushed before that pong)."""
     seen: set[str] = set()
     pending = set(writes)
     while pending:
         frame = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-        if frame["type"] == "match":
-            seen.add(frame["record"]["id"])
+        if frame["type"] == "matches":
+            seen.update(entry["record"]["id"] for entry in frame["matches"])
         elif frame["type"] == "result":
             pending.discard(frame["id"])
         else:
             assert frame["type"] != "error", frame
     await ws.send(orjson.dumps({"id": "end", "op": "ping"}).decode())
-    while (frame := orjson.loads(await asyncio.wait_for(ws.recv(), 10)))["id"] != "end":
-        if frame["type"] == "match":
-            seen.add(frame["record"]["id"])
+    while (frame := orjson.loads(await asyncio.wait_for(ws.recv(), 10))).get("id") != "end":
+        if frame["type"] == "matches":
+            seen.update(entry["record"]["id"] for entry in frame["matches"])
     return seen
 
 

@@ -112,16 +112,20 @@ async def _run(node: NodeProcess, queries: np.ndarray, total: int) -> dict[int, 
                 except TimeoutError:
                     continue
                 frame = orjson.loads(raw)
-                assert frame["type"] == "match", frame
-                got[by_sub[frame["subscription"]]][frame["record"]["id"]] += 1
-                received += 1
+                assert frame["type"] == "matches", frame
+                for entry in frame["matches"]:
+                    got[by_sub[entry["subscription"]]][entry["record"]["id"]] += 1
+                    received += 1
 
         await asyncio.wait_for(asyncio.gather(*(reader(ws) for ws in conns)), 60)
         await writing
         for n, ws in enumerate(conns):  # anything more (a duplicate) arrives before the pong
             await ws.send(orjson.dumps({"id": f"end{n}", "op": "ping"}).decode())
-            while (frame := orjson.loads(await asyncio.wait_for(ws.recv(), 30)))["id"] != f"end{n}":
-                got[by_sub[frame["subscription"]]][frame["record"]["id"]] += 1
+            while (frame := orjson.loads(await asyncio.wait_for(ws.recv(), 30))).get(
+                "id"
+            ) != f"end{n}":
+                for entry in frame["matches"]:
+                    got[by_sub[entry["subscription"]]][entry["record"]["id"]] += 1
     finally:
         for ws in conns:
             await ws.close()

@@ -40,7 +40,7 @@ from ruvstream.api.codec import parse_json
 from ruvstream.api.state import ServingState
 from ruvstream.api.ws_protocol import NodeWebSocketProtocol
 from ruvstream.auth import PRINCIPAL, frame_refusal
-from ruvstream.engine import Subscription
+from ruvstream.engine import Match, Subscription
 from ruvstream.error_map import CLOSE_GOING_AWAY, close_code, error_frame
 from ruvstream.errors import (
     InvalidParameterError,
@@ -103,7 +103,8 @@ class WebSocketSession:
         """Set once the socket is to close: the writer sends what is queued, then this close."""
         self.tasks: set[asyncio.Future[Any]] = set()
         """Requests in flight: tasks, and the batcher futures of searches."""
-        self.subscriptions: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self.subscriptions: dict[str, tuple[Subscription, asyncio.Task[None], Any]] = {}
+        """Subscription id to it, the task that waits for its end, and its request id."""
         self.closing = False
 
     async def run(self) -> None:
@@ -125,7 +126,7 @@ class WebSocketSession:
 
     def _end_work(self, reason: str) -> None:
         """End every subscription and cancel every request of this socket."""
-        for sub, pump in self.subscriptions.values():
+        for sub, pump, _ in self.subscriptions.values():
             self.service.unsubscribe(sub.id, reason)
             pump.cancel()
         self.subscriptions.clear()
@@ -314,26 +315,28 @@ class WebSocketSession:
     async def _subscribe(self, request_id: Any, name: str, frame: dict[str, Any]) -> dict[str, Any]:
         sub = await self.service.subscribe(name, frame)
         sub.followed = True
+        sub.listener = self
         pump = asyncio.create_task(self._pump(request_id, sub))
-        self.subscriptions[sub.id] = (sub, pump)
+        self.subscriptions[sub.id] = (sub, pump, request_id)
         return {"id": request_id, "type": "subscribed", "subscription": sub.id}
 
+    def matched(self, batch: list[tuple[Subscription, Match]]) -> None:
+        """A write's matches for this socket's subscriptions: one ``matches`` frame."""
+        entries = []
+        for sub, match in batch:
+            held = self.subscriptions.get(sub.id)
+            if held is not None:
+                record = {"id": match.id, "score": match.score, "metadata": match.metadata}
+                entries.append({"id": held[2], "subscription": sub.id, "record": record})
+        if entries:
+            self.send({"type": "matches", "matches": entries})
+
     async def _pump(self, request_id: Any, sub: Subscription) -> None:
+        """Waits for the subscription's end (its matches come through ``matched``)."""
         self.metrics.streams.labels("ws_subscription").inc()
         try:
             while (match := await sub.next()) is not None:
-                self.send(
-                    {
-                        "id": request_id,
-                        "type": "match",
-                        "subscription": sub.id,
-                        "record": {
-                            "id": match.id,
-                            "score": match.score,
-                            "metadata": match.metadata,
-                        },
-                    }
-                )
+                self.matched([(sub, match)])  # queued before the listener was set
             if sub.fell_behind:
                 self._fell_behind()
             elif sub.closed_reason not in ("unsubscribed", "socket closed", "slow consumer"):

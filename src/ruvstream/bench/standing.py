@@ -8,9 +8,14 @@ top-10, half ``min_score``) spread over many WebSockets. Two phases:
   bodies), each after the last is acknowledged: records/s acknowledged,
   and the ratio to the rate with no standing queries;
 - paced at ``--rate`` rows/s: time-to-notify, the moment a write was
-  acknowledged to the moment each of its match frames was received, on an
+  acknowledged to the moment each of its matches was received, on an
   HDR histogram. A frame can beat the acknowledgement (matches are queued
   before the answer), which counts as 0.
+
+The subscribers run in a process of their own, which only stamps frames as
+they arrive and reads them after the run, so the figures are the node's,
+not the cost of this client's parsing sharing a core with its writer.
+(Both use the system-wide monotonic clock.)
 
 Each batch carries ``--near`` records close to a random query's vector, so
 every count sees matches; the rest are random.
@@ -19,9 +24,11 @@ every count sees matches; the rest are random.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import tempfile
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +63,31 @@ class StandingRow:
 
 @dataclass
 class _Receipts:
-    """Match frames as they arrive: record id to receive times (monotonic)."""
+    """Frames as they arrive, stamped (monotonic) and parsed later; subscribe
+    answers, while some are awaited, at once."""
 
-    times: dict[str, list[float]] = field(default_factory=dict)
+    arrived: list[tuple[float, str | bytes]] = field(default_factory=list)
     acks: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
 
     def frame(self, raw: str | bytes) -> None:
+        if not self.acks:
+            self.arrived.append((time.monotonic(), raw))
+            return
         message = orjson.loads(raw)
-        if message["type"] == "match":
-            self.times.setdefault(message["record"]["id"], []).append(time.monotonic())
-        elif (future := self.acks.pop(str(message.get("id")), None)) is not None:
+        if (future := self.acks.pop(str(message.get("id")), None)) is not None:
             future.set_result(message)
+        else:
+            self.arrived.append((time.monotonic(), raw))
+
+    def times(self) -> dict[str, list[float]]:
+        """Record id to the times its matches arrived."""
+        out: dict[str, list[float]] = {}
+        for at, raw in self.arrived:
+            message = orjson.loads(raw)
+            if message["type"] == "matches":
+                for entry in message["matches"]:
+                    out.setdefault(entry["record"]["id"], []).append(at)
+        return out
 
 
 def _unit(rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -120,23 +141,70 @@ def _batch(
     return [f"{tag}-{i}" for i in range(BATCH)], _unit(rows)
 
 
+def _queries(count: int) -> np.ndarray[Any, Any]:
+    """The standing queries of a count, the same in both processes."""
+    if not count:
+        return np.zeros((0, DIM), "<f4")
+    return _unit(np.random.default_rng(count).standard_normal((count, DIM)))
+
+
+def _subscriber(ws_url: str, name: str, count: int, sockets: int, pipe: Connection) -> None:
+    """The subscribing process: says ``ready``, reads until told to stop, sends the times."""
+    try:
+        asyncio.run(_subscribe_and_read(ws_url, name, count, sockets, pipe))
+    except BaseException as exc:
+        pipe.send(("failed", repr(exc)))
+        raise
+
+
+async def _subscribe_and_read(
+    ws_url: str, name: str, count: int, sockets: int, pipe: Connection
+) -> None:
+    receipts = _Receipts()
+    conns = [await websockets.connect(ws_url, max_size=None) for _ in range(sockets)]
+    readers = [asyncio.create_task(_read(c, receipts)) for c in conns]
+    try:
+        await _subscribe(conns, receipts, name, _queries(count))
+        pipe.send(("ready", None))
+        await asyncio.to_thread(pipe.recv)
+        await asyncio.sleep(1.0)  # the last frames on their way
+    finally:
+        for c in conns:
+            await c.close()
+        for r in readers:
+            r.cancel()
+    pipe.send(("times", receipts.times()))
+
+
+async def _from_subscriber(pipe: Connection, expect: str) -> Any:
+    kind, body = await asyncio.to_thread(pipe.recv)
+    if kind != expect:
+        raise RuntimeError(f"the subscribing process failed: {body}")
+    return body
+
+
 async def _one_count(
     url: str, count: int, *, sockets: int, seconds: float, rate: float, near: int, preload: int
 ) -> tuple[float, dict[str, float], int]:
     rng = np.random.default_rng(count)
     name = f"standing{count}"
-    queries = _unit(rng.standard_normal((count, DIM))) if count else np.zeros((0, DIM), "<f4")
-    receipts = _Receipts()
+    queries = _queries(count)
+    if count:
+        rng.standard_normal((count, DIM))  # what made the queries: the same stream follows
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    ws_url = url.replace("http://", "ws://") + "/v1/ws"
     async with httpx.AsyncClient(base_url=url, timeout=120.0) as http:
         (await http.put(f"/v1/collections/{name}", json={"dim": DIM})).raise_for_status()
         for start in range(0, preload, 1000):
             ids = [f"p{i}" for i in range(start, min(preload, start + 1000))]
             await _post(http, name, ids, _unit(rng.standard_normal((len(ids), DIM))))
-        ws_url = url.replace("http://", "ws://") + "/v1/ws"
-        conns = [await websockets.connect(ws_url, max_size=None) for _ in range(sockets)]
-        readers = [asyncio.create_task(_read(c, receipts)) for c in conns]
+        process = context.Process(
+            target=_subscriber, args=(ws_url, name, count, sockets, theirs), daemon=True
+        )
+        process.start()
         try:
-            await _subscribe(conns, receipts, name, queries)
+            await _from_subscriber(mine, "ready")
             written = 0
             started = time.monotonic()
             while time.monotonic() - started < seconds:
@@ -154,17 +222,17 @@ async def _one_count(
                 await _post(http, name, ids, rows)
                 at = time.monotonic()
                 acked.update((i, at) for i in ids)
-            await asyncio.sleep(1.0)  # the last frames on their way
+            mine.send("stop")
+            times: dict[str, list[float]] = await _from_subscriber(mine, "times")
         finally:
-            for c in conns:
-                await c.close()
-            for r in readers:
-                r.cancel()
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
         (await http.delete(f"/v1/collections/{name}")).raise_for_status()
     hist = new_histogram()
     matches = 0
     for record_id, ack in acked.items():
-        for received in receipts.times.get(record_id, ()):
+        for received in times.get(record_id, ()):
             hist.record_value(max(1, int((received - ack) * 1_000_000)))
             matches += 1
     return closed_rate, summarize(hist), matches

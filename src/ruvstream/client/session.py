@@ -322,6 +322,11 @@ class AsyncSession:
 
     def _dispatch(self, frame: dict[str, Any]) -> None:
         rid, kind = frame.get("id"), frame.get("type")
+        if kind == "matches":  # one write's matches for this socket's subscriptions
+            for entry in frame["matches"]:
+                if (held := self._subs.get(entry.get("id"))) is not None:
+                    held.deliver(Match.from_frame(entry))
+            return
         sub = self._subs.get(rid) if isinstance(rid, str) else None
         if kind == "match" and sub is not None:
             sub.deliver(Match.from_frame(frame))

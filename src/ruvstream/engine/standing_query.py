@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ruvstream.core.filters import Filter
 from ruvstream.index.base import Matrix
 
-__all__ = ["CLOSED", "SLOW", "Match", "Subscription"]
+__all__ = ["CLOSED", "SLOW", "Match", "MatchListener", "Subscription"]
 
 CLOSED = object()
 """Queued after a subscription's last match."""
@@ -31,6 +31,14 @@ class Match:
     metadata: dict[str, Any]
     nbytes: int = field(default=0, compare=False)
     """Its share of the subscription's byte bound."""
+
+
+class MatchListener(Protocol):
+    """Takes a write's matches for its subscriptions in one call, in place of
+    their queues: a socket carrying thousands of subscriptions then sends one
+    frame per write, not one per match, and its own outbox bounds them."""
+
+    def matched(self, batch: list[tuple[Subscription, Match]]) -> None: ...
 
 
 @dataclass(eq=False)
@@ -56,6 +64,8 @@ class Subscription:
     """Its filter group in that matrix."""
     queued_bytes: int = 0
     """What its queued matches count against the hub's byte bound."""
+    listener: MatchListener | None = None
+    """Set, it takes the matches and the queue only carries the end."""
 
     @property
     def fell_behind(self) -> bool:

@@ -37,7 +37,7 @@ import orjson
 
 from ruvstream.core.filters import Filter
 from ruvstream.engine.collection import AppliedUpsert, Hit
-from ruvstream.engine.standing_query import CLOSED, SLOW, Match, Subscription
+from ruvstream.engine.standing_query import CLOSED, SLOW, Match, MatchListener, Subscription
 from ruvstream.engine.subscription_matcher import CollectionMatcher, Delivery, Refill
 from ruvstream.errors import SubscriptionNotFoundError
 from ruvstream.index.base import Matrix
@@ -219,9 +219,14 @@ class SubscriptionHub:
                     del self._matchers[sub.collection]
 
     def _deliver_all(self, deliveries: list[Delivery]) -> None:
+        by_listener: dict[MatchListener, list[Delivery]] = {}
         sizes: dict[str, int] = {}  # per record, measured once and only if it matched
-        for sub, match in deliveries:
+        for delivery in deliveries:
+            sub, match = delivery
             if sub.closed_reason is not None:
+                continue
+            if sub.listener is not None:
+                by_listener.setdefault(sub.listener, []).append(delivery)
                 continue
             size = sizes.get(match.id)
             if size is None:
@@ -234,6 +239,8 @@ class SubscriptionHub:
                 continue
             sub.queued_bytes += size
             sub.queue.put_nowait(replace(match, nbytes=size))
+        for listener, batch in by_listener.items():
+            listener.matched(batch)
 
 
 def _match_bytes(match: Match) -> int:

@@ -44,7 +44,7 @@ def exact_scores(queries: Matrix, vectors: Matrix, metric: str) -> Matrix:
         )
         distances: Matrix = np.sqrt(np.maximum(sq, 0.0)).astype(np.float32)
         return -distances
-    scores: Matrix = (queries @ vectors.T).astype(np.float32)
+    scores: Matrix = (queries @ vectors.T).astype(np.float32, copy=False)  # no copy when float32
     return scores
 
 
