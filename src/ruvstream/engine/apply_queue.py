@@ -12,6 +12,7 @@ Invariants:
   given), exactly as one FIFO executor would apply them one per trip.
 - Each call gets its own ops' outcomes, or the first error among them; an
   op that fails does not fail the others of its trip.
+- Runs of upserts into one collection share one index add (``apply_runs``).
 - An op queued is applied even if its caller stops waiting: it is in the
   WAL already, and replay would apply it anyway.
 """
@@ -23,11 +24,10 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 
 from ruvstream.core.records import OpRecord
-from ruvstream.engine.apply import Catalog, Outcome, apply_op
+from ruvstream.engine.apply import Catalog, Outcome
+from ruvstream.engine.apply_runs import Result, apply_each
 
 __all__ = ["ApplyQueue"]
-
-_Result = Outcome | Exception
 
 
 class ApplyQueue:
@@ -56,7 +56,7 @@ class ApplyQueue:
                 ops = [op for batch, _ in calls for op in batch]
                 try:
                     results = await loop.run_in_executor(
-                        self._executor, _apply_each, self._catalog, ops
+                        self._executor, apply_each, self._catalog, ops
                     )
                 except Exception as exc:  # the executor is shut down: nothing ran
                     results = [exc] * len(ops)
@@ -66,19 +66,9 @@ class ApplyQueue:
             self._drainer = None
 
 
-def _apply_each(catalog: Catalog, ops: Sequence[OpRecord]) -> list[_Result]:
-    results: list[_Result] = []
-    for op in ops:
-        try:
-            results.append(apply_op(catalog, op))
-        except Exception as exc:
-            results.append(exc)
-    return results
-
-
 def _settle(
     calls: Sequence[tuple[Sequence[OpRecord], asyncio.Future[list[Outcome]]]],
-    results: Sequence[_Result],
+    results: Sequence[Result],
 ) -> None:
     start = 0
     for batch, future in calls:
