@@ -125,20 +125,36 @@ class Collection:
     # -- writes ----------------------------------------------------------------
     def apply_upsert(self, records: Sequence[RecordData], version: Version) -> list[AppliedUpsert]:
         """Insert or replace; returns the records that won last-writer-wins."""
+        return self.apply_upserts([(records, version)])[0]
+
+    def apply_upserts(
+        self, writes: Sequence[tuple[Sequence[RecordData], Version]]
+    ) -> list[list[AppliedUpsert]]:
+        """``apply_upsert`` of each write in turn, for writes whose ids are all
+        distinct (so none decides another's outcome), with one index add for all."""
         with self._lock.write():
-            latest: dict[str, RecordData] = {}
-            for record in records:  # within one op the later record of an id wins
-                if self._versions.newer(record.id, version):
-                    latest[record.id] = record
-            if not latest:
-                return []
-            winners = list(latest.values())
-            stored = self._store.put(winners)
-            for record in winners:
-                self._versions.written(record.id, version)
-            self.change_count += 1
+            winners: list[list[RecordData]] = []
+            for records, version in writes:
+                latest: dict[str, RecordData] = {}
+                for record in records:  # within one op the later record of an id wins
+                    if self._versions.newer(record.id, version):
+                        latest[record.id] = record
+                winners.append(list(latest.values()))
+            flat = [record for won in winners for record in won]
+            if not flat:
+                return [[] for _ in writes]
+            stored = self._store.put(flat)
+            answers, row = [], 0
+            for won, (_, version) in zip(winners, writes, strict=True):
+                for record in won:
+                    self._versions.written(record.id, version)
+                answers.append(
+                    [AppliedUpsert(r.id, stored[row + i], r.metadata) for i, r in enumerate(won)]
+                )
+                row += len(won)
+            self.change_count += sum(1 for won in winners if won)
             self._store.maybe_compact()
-            return [AppliedUpsert(r.id, stored[row], r.metadata) for row, r in enumerate(winners)]
+            return answers
 
     def apply_delete(self, ids: Sequence[str], version: Version) -> list[str]:
         """Delete by id; returns the ids that were live and are now gone."""

@@ -7,12 +7,12 @@
 Ops from other regions join at "WAL append" (``apply_remote``), so a
 replicated op survives a crash exactly like a local one. ``apply_remote_batch``
 takes many at once: every frame written, one group fsync, one trip to the
-executor that applies them in the order given.
+executor that applies them in the order given. Local writes that become
+durable together share their trip too (``ApplyQueue``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
@@ -20,7 +20,8 @@ from concurrent.futures import Executor
 from ruvstream.core.hlc import HybridLogicalClock
 from ruvstream.core.records import OpKind, OpRecord, RecordData, encode_op
 from ruvstream.core.spec import CollectionSpec
-from ruvstream.engine.apply import Catalog, Outcome, apply_op
+from ruvstream.engine.apply import Catalog, Outcome
+from ruvstream.engine.apply_queue import ApplyQueue
 from ruvstream.engine.idempotency import IdempotencyTable, answer_for
 from ruvstream.engine.subscriptions import SubscriptionHub
 from ruvstream.storage.wal import WriteAheadLog
@@ -49,9 +50,8 @@ class WritePipeline:
     ) -> None:
         self._region = region
         self._hlc = hlc
-        self._catalog = catalog
         self._wal = wal
-        self._executor = executor
+        self._applier = ApplyQueue(catalog, executor)
         self._subscriptions = subscriptions
         self._idempotency = idempotency
         self._metrics = metrics
@@ -112,8 +112,7 @@ class WritePipeline:
         self._inflight.update(seqs)
         try:
             await self._wal.wait_durable()
-            loop = asyncio.get_running_loop()
-            outcomes = await loop.run_in_executor(self._executor, _apply_all, self._catalog, ops)
+            outcomes = await self._applier.apply(ops)
         finally:
             self._inflight.difference_update(seqs)
         for op, outcome in zip(ops, outcomes, strict=True):
@@ -126,8 +125,7 @@ class WritePipeline:
         self._inflight.add(seq)
         try:
             await self._wal.wait_durable()
-            loop = asyncio.get_running_loop()
-            outcome = await loop.run_in_executor(self._executor, apply_op, self._catalog, op)
+            (outcome,) = await self._applier.apply((op,))
         finally:
             self._inflight.discard(seq)
         self._metrics.writes.labels(op.op.value, source).inc()
@@ -148,7 +146,3 @@ class WritePipeline:
             self._idempotency.remember(op.collection, op.key, answer)
         for observer in self._observers:
             observer(op, outcome)
-
-
-def _apply_all(catalog: Catalog, ops: Sequence[OpRecord]) -> list[Outcome]:
-    return [apply_op(catalog, op) for op in ops]
