@@ -29,4 +29,5 @@ def test_bench_group_has_the_documented_commands() -> None:
         "startup",
         "streams-idle",
         "standing",
+        "dataset",
     }

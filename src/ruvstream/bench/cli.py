@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ruvstream.bench import analysis, report
+from ruvstream.bench.dataset_cli import dataset
 from ruvstream.bench.deployment import RegionalDeployment
 from ruvstream.bench.ingest_cli import ingest
 from ruvstream.bench.loadgen import LoadResult
@@ -323,3 +324,4 @@ bench.add_command(profile)
 bench.add_command(startup_benchmark)
 bench.add_command(streams_idle)
 bench.add_command(standing_benchmark)
+bench.add_command(dataset)

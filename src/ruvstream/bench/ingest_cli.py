@@ -3,7 +3,8 @@
     ruvstream bench ingest [--engine ruvstream|pgvector|chroma] [--rate 500] [--rows 20000]
 
 GloVe-50 rows in dataset order (``--full`` for all 390,000 base rows), the
-last words as queries. ``--server-cpus`` pins the engine's whole process
+last words as queries; or ``--dataset`` (``minilm-384`` once built: 384-d),
+its base rows in order and its held-out queries. ``--server-cpus`` pins the engine's whole process
 tree and ``--client-cpus`` this process (the load generator), so the two
 never share a core. Writes ingest.json and ingest.md.
 """
@@ -18,16 +19,12 @@ from typing import Any
 
 import click
 
-from ruvstream.bench.datasets import DATASETS
-from ruvstream.bench.glove import glove50
+from ruvstream.bench import datasets
 from ruvstream.bench.ingest import IngestConfig, run_case
 from ruvstream.bench.peers import ENGINES, MissingExtraError
 from ruvstream.bench.peers.pinning import parse_cpus, pin_self, pin_tree
-from ruvstream.index.exact import prepare
 
 __all__ = ["ingest", "to_markdown"]
-
-_FULL_ROWS = DATASETS["glove-full"]
 
 
 def to_markdown(reports: list[dict[str, Any]]) -> str:
@@ -53,11 +50,12 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _one(engine_name: str, rows: int, config: IngestConfig, cpus: dict[str, Any]) -> dict[str, Any]:
+def _one(
+    engine_name: str, dataset: str, rows: int | None, config: IngestConfig, cpus: dict[str, Any]
+) -> dict[str, Any]:
     engine = ENGINES[engine_name]()
     engine.check()
-    raw_base, raw_queries = glove50(rows, 1000)
-    base, queries = prepare(raw_base, "cosine"), prepare(raw_queries, "cosine")
+    base, queries = datasets.vectors(dataset, rows, 1000)
     pinning: dict[str, Any] = {k: sorted(v) if v else None for k, v in cpus.items()}
     with tempfile.TemporaryDirectory() as tmp, engine.start(Path(tmp)):
         if cpus["server"] is not None:
@@ -67,7 +65,8 @@ def _one(engine_name: str, rows: int, config: IngestConfig, cpus: dict[str, Any]
         if cpus["client"] is not None:
             pin_self(cpus["client"])
         report = asyncio.run(run_case(engine, base, queries, config))
-    report["dataset"] = f"glove-50 first {rows} rows"
+    label = "glove-50" if dataset.startswith("glove") else dataset
+    report["dataset"] = f"{label} first {len(base)} rows"
     report["pinning"] = pinning
     return report
 
@@ -78,7 +77,14 @@ def _one(engine_name: str, rows: int, config: IngestConfig, cpus: dict[str, Any]
 )
 @click.option("--rate", "rates", type=float, multiple=True, help="Rows/s (repeatable; 500).")
 @click.option("--rows", type=int, default=20_000, show_default=True)
-@click.option("--full", is_flag=True, help="All 390,000 GloVe-50 base rows.")
+@click.option("--full", is_flag=True, help="All base rows (390,000 of GloVe-50).")
+@click.option(
+    "--dataset",
+    type=click.Choice(datasets.NAMES),
+    default="glove-full",
+    show_default=True,
+    help="Rows from this set: minilm-384 once built (`ruvstream bench dataset build`).",
+)
 @click.option("--batch", type=int, default=10, show_default=True, help="Rows per write.")
 @click.option("--clients", type=int, default=8, show_default=True)
 @click.option("--ef", type=int, default=64, show_default=True)
@@ -94,6 +100,7 @@ def ingest(
     rates: tuple[float, ...],
     rows: int,
     full: bool,
+    dataset: str,
     batch: int,
     clients: int,
     ef: int,
@@ -112,6 +119,10 @@ def ingest(
         "server": parse_cpus(server_cpus) if server_cpus else None,
         "client": parse_cpus(client_cpus) if client_cpus else None,
     }
+    try:
+        datasets.check(dataset)
+    except datasets.DatasetUnavailableError as exc:
+        raise click.ClickException(str(exc)) from exc
     reports: list[dict[str, Any]] = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -125,7 +136,7 @@ def ingest(
                 window_seconds=window,
             )
             try:
-                reports.append(_one(name, _FULL_ROWS if full else rows, config, cpus))
+                reports.append(_one(name, dataset, None if full else rows, config, cpus))
             except MissingExtraError as exc:
                 raise click.ClickException(str(exc)) from exc
             (out_dir / "ingest.json").write_text(json.dumps(reports, indent=1))

@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ruvstream.bench.datasets import NAMES
 from ruvstream.bench.peers import ENGINES, MissingExtraError, PeerConfig, compare_engines
 from ruvstream.bench.peers.base import Engine
 from ruvstream.bench.peers.pinning import parse_cpus
@@ -96,7 +97,8 @@ def write_report(out_dir: Path, report: dict[str, Any]) -> None:
     "--dataset",
     default="glove-100k",
     show_default=True,
-    type=click.Choice(["glove-10k", "glove-100k", "glove-full"]),
+    type=click.Choice(NAMES),
+    help="minilm-384 once built (`ruvstream bench dataset build minilm-384`).",
 )
 @click.option("--recall", "target_recall", type=float, default=0.95, show_default=True)
 @click.option("--k", type=int, default=10, show_default=True)

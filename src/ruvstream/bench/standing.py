@@ -18,7 +18,10 @@ not the cost of this client's parsing sharing a core with its writer.
 (Both use the system-wide monotonic clock.)
 
 Each batch carries ``--near`` records close to a random query's vector, so
-every count sees matches; the rest are random.
+every count sees matches; the rest are random, or with ``--dataset`` the
+set's rows in order: its queries then its base rows become the standing
+queries, then the preload, then the written records (cycling through the
+set if a run needs more rows than it has).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import numpy as np
 import orjson
 import websockets
 
+from ruvstream.bench import datasets
 from ruvstream.bench.histograms import new_histogram, summarize
 from ruvstream.bench.target import spawned_node
 
@@ -131,40 +135,51 @@ async def _subscribe(
     await asyncio.gather(*(on_socket(s) for s in range(len(sockets))))
 
 
+class _Rows:
+    """The vectors of one count, drawn in turn: random unit rows, or a set's rows in order."""
+
+    def __init__(self, rng: np.random.Generator, pool: np.ndarray[Any, Any] | None) -> None:
+        self.rng, self.pool, self.at = rng, pool, 0
+        self.dim = DIM if pool is None else int(pool.shape[1])
+
+    def take(self, n: int) -> np.ndarray[Any, Any]:
+        if self.pool is None:
+            return _unit(self.rng.standard_normal((n, DIM)))
+        picks = (self.at + np.arange(n)) % len(self.pool)
+        self.at += n
+        taken: np.ndarray[Any, Any] = self.pool[picks]
+        return taken
+
+
 def _batch(
-    rng: np.random.Generator, queries: np.ndarray[Any, Any], near: int, tag: str
+    source: _Rows, queries: np.ndarray[Any, Any], near: int, tag: str
 ) -> tuple[list[str], np.ndarray[Any, Any]]:
-    rows = rng.standard_normal((BATCH, DIM)).astype(np.float32)
-    if len(queries):
-        picks = rng.integers(0, len(queries), near)
-        rows[:near] = queries[picks] * 40.0 + rng.standard_normal((near, DIM))
+    rows = source.take(BATCH).astype(np.float32)
+    if len(queries) and near:
+        picks = source.rng.integers(0, len(queries), near)
+        rows[:near] = queries[picks] * 40.0 + source.rng.standard_normal((near, source.dim))
     return [f"{tag}-{i}" for i in range(BATCH)], _unit(rows)
 
 
-def _queries(count: int) -> np.ndarray[Any, Any]:
-    """The standing queries of a count, the same in both processes."""
-    if not count:
-        return np.zeros((0, DIM), "<f4")
-    return _unit(np.random.default_rng(count).standard_normal((count, DIM)))
-
-
-def _subscriber(ws_url: str, name: str, count: int, sockets: int, pipe: Connection) -> None:
+def _subscriber(
+    ws_url: str, name: str, queries: np.ndarray[Any, Any], sockets: int, pipe: Connection
+) -> None:
     """The subscribing process: says ``ready``, reads until told to stop, sends the times."""
     try:
-        asyncio.run(_subscribe_and_read(ws_url, name, count, sockets, pipe))
+        asyncio.run(_subscribe_and_read(ws_url, name, queries, sockets, pipe))
     except BaseException as exc:
         pipe.send(("failed", repr(exc)))
         raise
 
 
 async def _subscribe_and_read(
-    ws_url: str, name: str, count: int, sockets: int, pipe: Connection
+    ws_url: str, name: str, queries: np.ndarray[Any, Any], sockets: int, pipe: Connection
 ) -> None:
     receipts = _Receipts()
     conns = [await websockets.connect(ws_url, max_size=None) for _ in range(sockets)]
     readers = [asyncio.create_task(_read(c, receipts)) for c in conns]
     try:
-        await _subscribe(conns, receipts, name, _queries(count))
+        await _subscribe(conns, receipts, name, queries)
         pipe.send(("ready", None))
         await asyncio.to_thread(pipe.recv)
         await asyncio.sleep(1.0)  # the last frames on their way
@@ -184,23 +199,29 @@ async def _from_subscriber(pipe: Connection, expect: str) -> Any:
 
 
 async def _one_count(
-    url: str, count: int, *, sockets: int, seconds: float, rate: float, near: int, preload: int
+    url: str,
+    count: int,
+    *,
+    sockets: int,
+    seconds: float,
+    rate: float,
+    near: int,
+    preload: int,
+    pool: np.ndarray[Any, Any] | None = None,
 ) -> tuple[float, dict[str, float], int]:
-    rng = np.random.default_rng(count)
+    source = _Rows(np.random.default_rng(count), pool)
     name = f"standing{count}"
-    queries = _queries(count)
-    if count:
-        rng.standard_normal((count, DIM))  # what made the queries: the same stream follows
+    queries = source.take(count)
     context = multiprocessing.get_context("spawn")
     mine, theirs = context.Pipe()
     ws_url = url.replace("http://", "ws://") + "/v1/ws"
     async with httpx.AsyncClient(base_url=url, timeout=120.0) as http:
-        (await http.put(f"/v1/collections/{name}", json={"dim": DIM})).raise_for_status()
+        (await http.put(f"/v1/collections/{name}", json={"dim": source.dim})).raise_for_status()
         for start in range(0, preload, 1000):
             ids = [f"p{i}" for i in range(start, min(preload, start + 1000))]
-            await _post(http, name, ids, _unit(rng.standard_normal((len(ids), DIM))))
+            await _post(http, name, ids, source.take(len(ids)))
         process = context.Process(
-            target=_subscriber, args=(ws_url, name, count, sockets, theirs), daemon=True
+            target=_subscriber, args=(ws_url, name, queries, sockets, theirs), daemon=True
         )
         process.start()
         try:
@@ -208,7 +229,7 @@ async def _one_count(
             written = 0
             started = time.monotonic()
             while time.monotonic() - started < seconds:
-                ids, rows = _batch(rng, queries, near, f"c{written}")
+                ids, rows = _batch(source, queries, near, f"c{written}")
                 await _post(http, name, ids, rows)
                 written += BATCH
             closed_rate = written / (time.monotonic() - started)
@@ -218,7 +239,7 @@ async def _one_count(
             for n in range(max(1, int(seconds * rate / BATCH))):
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 next_at += interval
-                ids, rows = _batch(rng, queries, near, f"r{n}")
+                ids, rows = _batch(source, queries, near, f"r{n}")
                 await _post(http, name, ids, rows)
                 at = time.monotonic()
                 acked.update((i, at) for i in ids)
@@ -244,6 +265,17 @@ async def _read(conn: websockets.ClientConnection, receipts: _Receipts) -> None:
             receipts.frame(raw)
     except websockets.ConnectionClosed:
         return
+
+
+def _pool(dataset: str | None) -> np.ndarray[Any, Any] | None:
+    """Every row of the set, queries first; None for random vectors."""
+    if dataset is None:
+        return None
+    try:
+        base, queries = datasets.vectors(dataset, queries=10_000)
+    except datasets.DatasetUnavailableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return np.vstack([queries, base]).astype("<f4")
 
 
 def run_standing(url: str, counts: list[int], **options: Any) -> list[StandingRow]:
@@ -272,6 +304,12 @@ def _line(row: StandingRow) -> str:
 @click.option("--near", type=int, default=2, show_default=True, help="Near records a batch.")
 @click.option("--preload", type=int, default=10_000, show_default=True)
 @click.option("--url", default=None, help="A running node; default: start one here.")
+@click.option(
+    "--dataset",
+    type=click.Choice(datasets.NAMES),
+    default=None,
+    help="Queries and records from this set (minilm-384: 384-d); default: random 384-d.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def standing_benchmark(
     counts: str,
@@ -281,6 +319,7 @@ def standing_benchmark(
     near: int,
     preload: int,
     url: str | None,
+    dataset: str | None,
     as_json: bool,
 ) -> None:
     """Records/s and time-to-notify at each count of standing queries."""
@@ -291,6 +330,7 @@ def standing_benchmark(
         "rate": rate,
         "near": near,
         "preload": preload,
+        "pool": _pool(dataset),
     }
     click.echo(
         f"{'queries':>8}  {'records/s':>9}  {'ratio':>5}  {'p50 ms':>8}  "

