@@ -149,3 +149,16 @@ def test_metrics_are_prometheus_text(tmp_path: Path) -> None:
     assert {"/v1/collections/{name}", "/v1/collections/{name}/search"} <= paths
     ops = ("/health", "/ready", "/metrics", "/openapi.json")
     assert all(p.startswith("/v1/") or p in ops for p in paths)
+
+
+def test_a_client_within_the_inflight_limit_is_never_refused(limited: NodeProcess) -> None:
+    """Windows of exactly the limit, each sent once the last is answered: a reply
+    written at once must not leave its request counted against the next window."""
+    query = np.random.default_rng(6).standard_normal(DIM).tolist()
+    with connect(limited.ws_url, open_timeout=10) as ws:
+        for window in range(150):
+            for i in range(2):  # the fixture's --max-inflight-per-conn
+                frame = {"id": f"{window}-{i}", "op": "subscribe", "collection": "c"}
+                ws.send(json.dumps({**frame, "vector": query, "min_score": 0.99}))
+            replies = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+            assert all(r["type"] == "subscribed" for r in replies), replies

@@ -292,6 +292,10 @@ class WebSocketSession:
             reply = error_frame(request_id, exc)
             outcome = "error"
         self.metrics.ws_frames.labels(op if op in OPS else "unknown", outcome).inc()
+        # Out of the in-flight count before the reply can leave: a reply written at
+        # once reaches a client that may answer it before this task's done callback.
+        if (me := asyncio.current_task()) is not None:
+            self.tasks.discard(me)
         self.send(reply)
 
     async def _dispatch(self, request_id: Any, op: Any, frame: dict[str, Any]) -> dict[str, Any]:
