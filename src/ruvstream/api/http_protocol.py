@@ -25,13 +25,14 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from ruvstream.api.admission import refusal
 from ruvstream.api.coalesce import CoalescingTransport
 from ruvstream.api.codec import JSON, media_type, parse_json
 from ruvstream.api.http_guard import GuardedHttpProtocol
 from ruvstream.api.state import ServingState
+from ruvstream.api.whole_answer import write_whole
 from ruvstream.errors import RuvstreamError
 from ruvstream.service import PendingSearch
 
@@ -146,30 +147,14 @@ class NodeHttpProtocol(GuardedHttpProtocol):
             # down: the route answers the same request as it answers any other.
             self._run_asgi(cycle)
             return
-        self._send_json(cycle, payload)
+        json_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(payload)),
+        ]
+        write_whole(cycle, 200, json_headers, payload)
         assert self.state.search_paths is not None  # set with the service
         self.state.search_paths.fast.inc()
         metrics.observe_http(SEARCH_ROUTE, "POST", 200, time.perf_counter() - done.started)
-
-    def _send_json(self, cycle: RequestResponseCycle, payload: bytes) -> None:
-        """What ``RequestResponseCycle.send`` writes for a 200 with a JSON body."""
-        head = [STATUS_LINE[200]]
-        for name, value in cycle.default_headers:
-            head += [name.lower(), b": ", value, b"\r\n"]
-        head.append(b"content-type: application/json\r\ncontent-length: %d\r\n" % len(payload))
-        if not cycle.keep_alive:
-            head.append(b"connection: close\r\n")
-        head += [b"\r\n", payload]
-        answer = b"".join(head)
-        if isinstance(self.transport, CoalescingTransport):
-            self.transport.write_now(answer)  # one buffer already: no pass to wait for
-        else:
-            self.transport.write(answer)
-        cycle.response_started = cycle.response_complete = True
-        cycle.message_event.set()
-        if not cycle.keep_alive:
-            self.transport.close()
-        cycle.on_response()
 
     def _run_asgi(self, cycle: RequestResponseCycle) -> None:
         super()._start_asgi_task(cycle, self.app)

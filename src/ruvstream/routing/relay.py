@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from starlette.types import Scope
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from ruvstream.api.coalesce import CoalescingTransport
+from ruvstream.api.whole_answer import write_whole
 from ruvstream.error_map import http_error
 from ruvstream.errors import RuvstreamError
 
@@ -50,7 +50,7 @@ from .upstream import NodeAnswer, Outcome, UpstreamError
 if TYPE_CHECKING:
     from .app import RouterApp
 
-__all__ = ["SearchRelay", "write_whole"]
+__all__ = ["SearchRelay"]
 
 log = logging.getLogger(__name__)
 _HEADERS_OF_ITS_OWN = frozenset(
@@ -205,32 +205,3 @@ def write_error(cycle: RequestResponseCycle, exc: RuvstreamError) -> None:
     ]
     headers += [(name.encode(), value.encode()) for name, value in answer.headers]
     write_whole(cycle, answer.status, headers, answer.body)
-
-
-def write_whole(
-    cycle: RequestResponseCycle, status: int, headers: list[tuple[bytes, bytes]], body: bytes
-) -> None:
-    """What ``RequestResponseCycle.send`` writes for a whole answer with its length, at once."""
-    if cycle.disconnected:
-        return
-    head = [STATUS_LINE[status]]
-    closing = False
-    for name, value in (*cycle.default_headers, *headers):
-        name = name.lower()
-        if name == b"connection" and b"close" in value.lower():
-            closing = True
-        head += [name, b": ", value, b"\r\n"]
-    if not cycle.keep_alive and not closing:
-        head.append(b"connection: close\r\n")
-    cycle.keep_alive = cycle.keep_alive and not closing
-    head += [b"\r\n", body]
-    transport: Any = cycle.transport
-    if isinstance(transport, CoalescingTransport):
-        transport.write_now(b"".join(head))  # one piece already: no pass to wait for
-    else:
-        transport.write(b"".join(head))
-    cycle.response_started = cycle.response_complete = True
-    cycle.message_event.set()
-    if not cycle.keep_alive:
-        cycle.transport.close()
-    cycle.on_response()

@@ -1,0 +1,46 @@
+"""A whole HTTP answer, with its length, written as uvicorn's cycle would write it.
+
+The node's search shortcut (``api/http_protocol.py``) and the router's relay
+(``routing/relay.py``) answer without an ASGI task, so they write what
+``RequestResponseCycle.send`` writes for a start and a body with a length,
+in one piece, and mark the cycle done the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
+
+from ruvstream.api.coalesce import CoalescingTransport
+
+__all__ = ["write_whole"]
+
+
+def write_whole(
+    cycle: RequestResponseCycle, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    """``status``, the server's default headers, ``headers`` and ``body``, at once."""
+    if cycle.disconnected:
+        return
+    head = [STATUS_LINE[status]]
+    closing = False
+    for name, value in (*cycle.default_headers, *headers):
+        name = name.lower()
+        if name == b"connection" and b"close" in value.lower():
+            closing = True
+        head += [name, b": ", value, b"\r\n"]
+    if not cycle.keep_alive and not closing:
+        head.append(b"connection: close\r\n")
+    cycle.keep_alive = cycle.keep_alive and not closing
+    head += [b"\r\n", body]
+    transport: Any = cycle.transport
+    if isinstance(transport, CoalescingTransport):
+        transport.write_now(b"".join(head))  # one piece already: no pass to wait for
+    else:
+        transport.write(b"".join(head))
+    cycle.response_started = cycle.response_complete = True
+    cycle.message_event.set()
+    if not cycle.keep_alive:
+        transport.close()
+    cycle.on_response()
