@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from ruvstream.config import NodeSettings, Settings, StorageSettings
@@ -51,5 +53,28 @@ async def test_a_snapshot_keeps_the_wal_entries_a_holder_still_needs(tmp_path: P
         node.hold_wal("unpublished", lambda: node.wal_seq + 1)
         await node.snapshot()
         assert [seq for report in node.wal.inspect() for _, seq in report.seqs] == []
+    finally:
+        await node.close(snapshot=False)
+
+
+async def test_snapshots_read_at_once_each_see_their_whole_directory(tmp_path: Path) -> None:
+    """Four bootstraps at once: the third snapshot would prune the first (two are kept)
+    while the first is still being archived, unless each read runs before the next write."""
+    settings = Settings(
+        node=NodeSettings(region="here", node_id="here-1"),
+        storage=StorageSettings(data_dir=tmp_path, fsync="off"),
+    )
+    node = await Node.open(settings)
+    try:
+        await node.apply_remote(create(1, origin="elsewhere"))
+        await node.apply_remote(upsert(2, record("r", 1.0), origin="elsewhere"))
+
+        def read(path: Path) -> list[str]:
+            time.sleep(0.05)  # an archive takes a while; later snapshots are waiting
+            return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+        seen = await asyncio.gather(*(node.snapshot_read(read) for _ in range(4)))
+        assert all("manifest.json" in files for files in seen)
+        assert all(files == seen[0] for files in seen)
     finally:
         await node.close(snapshot=False)

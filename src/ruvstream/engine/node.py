@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ruvstream.config import Settings
 from ruvstream.core.clock import Clock, SystemClock
@@ -49,6 +49,8 @@ from ruvstream.storage.snapshot import SnapshotStore
 from ruvstream.storage.wal import WriteAheadLog
 from ruvstream.storage.wal_tail import WalTail
 from ruvstream.telemetry import NodeMetrics
+
+T = TypeVar("T")
 
 __all__ = ["Node", "WriteListener"]
 
@@ -263,6 +265,10 @@ class Node:
     async def snapshot(self) -> Path:
         """Write a snapshot now and drop the WAL segments it covers."""
         return await self._snapshots.snapshot()
+
+    async def snapshot_read(self, read: Callable[[Path], T]) -> T:
+        """Write a snapshot and run ``read`` on it (in a thread) while no other can prune it."""
+        return await self._snapshots.snapshot_read(read)
 
     # -- what collaborators see (ports.ReplicationPort, /health) -------------------
     def add_health_reporter(self, reporter: HealthReporter) -> None:

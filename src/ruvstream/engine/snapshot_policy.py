@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ruvstream.config import StorageSettings
 from ruvstream.core.clock import Clock
@@ -34,6 +34,7 @@ from ruvstream.storage.wal import WriteAheadLog
 
 __all__ = ["SnapshotPolicy"]
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -95,25 +96,35 @@ class SnapshotPolicy:
     async def snapshot(self) -> Path:
         """Write a snapshot now and drop the WAL segments it covers."""
         async with self._lock:
-            covered = self._applied_through()
-            horizon = self.tombstone_horizon()
-            loop = asyncio.get_running_loop()
-            # Pruning takes each collection's write lock: on the index thread, never the loop.
-            await loop.run_in_executor(self._executor, self._prune_tombstones, horizon)
-            path = await loop.run_in_executor(
-                self._executor,
-                lambda: write_snapshot(
-                    self._store,
-                    self._catalog,
-                    covered,
-                    hlc=self._hlc.last,
-                    extras=dict(self.carried),
-                    idempotency=self._idempotency.export(),
-                ),
-            )
-            self._wal.checkpoint(self._retention.floor(covered))
-            self.ops_since_snapshot = 0
-            return path
+            return await self._write()
+
+    async def snapshot_read(self, read: Callable[[Path], T]) -> T:
+        """Write a snapshot and run ``read`` on it (in a thread) before a later one can prune
+        it: two bootstraps at once must not see the first one's directory go mid-read."""
+        async with self._lock:
+            path = await self._write()
+            return await asyncio.get_running_loop().run_in_executor(None, read, path)
+
+    async def _write(self) -> Path:
+        covered = self._applied_through()
+        horizon = self.tombstone_horizon()
+        loop = asyncio.get_running_loop()
+        # Pruning takes each collection's write lock: on the index thread, never the loop.
+        await loop.run_in_executor(self._executor, self._prune_tombstones, horizon)
+        path = await loop.run_in_executor(
+            self._executor,
+            lambda: write_snapshot(
+                self._store,
+                self._catalog,
+                covered,
+                hlc=self._hlc.last,
+                extras=dict(self.carried),
+                idempotency=self._idempotency.export(),
+            ),
+        )
+        self._wal.checkpoint(self._retention.floor(covered))
+        self.ops_since_snapshot = 0
+        return path
 
     def start(self) -> None:
         """Snapshot every interval from now on (while anything changed)."""

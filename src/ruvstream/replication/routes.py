@@ -2,7 +2,7 @@
 
 ``GET /snapshot`` writes a snapshot now and streams it as a tar archive, for
 ``bootstrap_from_peer``. The archive is built into a spooled temporary file
-first, so the snapshot directory may be pruned while the body streams.
+under the snapshot lock, so the directory may be pruned while the body streams.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ async def snapshot(request: Request) -> Response:
             refused.body, refused.status, dict(refused.headers), media_type=refused.media_type
         )
     loop = asyncio.get_running_loop()
-    path: Path = await node.snapshot()
-    spool = await loop.run_in_executor(None, _archive, path)
+    # Archived before the snapshot lock is let go: a second bootstrap's snapshot may prune it.
+    spool: IO[bytes] = await node.snapshot_read(_archive)
 
     async def body() -> AsyncIterator[bytes]:
         try:
