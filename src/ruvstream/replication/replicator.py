@@ -170,8 +170,7 @@ class Replicator(Generic[NodeT]):
             self.last_seq_by_region[origin] = delivery.seq
             for observer in self.observers:
                 observer(delivery.op, did_change)
-        for delivery in run:
-            await consumer.ack(delivery)
+        await consumer.ack_run(run)
         self._advance(run[-1].seq)
 
     def _advance(self, position: int) -> None:
