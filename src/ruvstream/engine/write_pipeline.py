@@ -108,7 +108,7 @@ class WritePipeline:
         """Apply ops from elsewhere in this order; all durable once this returns."""
         for op in ops:
             self._hlc.observe(op.hlc)
-        seqs = [self._wal.append_nowait(encode_op(op)) for op in ops]
+        seqs = self._wal.append_many_nowait([encode_op(op) for op in ops])
         self._inflight.update(seqs)
         try:
             await self._wal.wait_durable()
