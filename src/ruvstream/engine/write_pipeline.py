@@ -115,8 +115,12 @@ class WritePipeline:
             outcomes = await self._applier.apply(ops)
         finally:
             self._inflight.difference_update(seqs)
+        kinds: dict[str, int] = {}
+        for op in ops:
+            kinds[op.op.value] = kinds.get(op.op.value, 0) + 1
+        for kind, count in kinds.items():  # one label lookup per kind, not per op
+            self._metrics.writes.labels(kind, "remote").inc(count)
         for op, outcome in zip(ops, outcomes, strict=True):
-            self._metrics.writes.labels(op.op.value, "remote").inc()
             await self._after_apply(op, outcome)
         return [outcome.changed for outcome in outcomes]
 
