@@ -57,11 +57,18 @@ class _Member:
         self.node = replicator.node
         self.vectors = np.random.default_rng(index).standard_normal((4096, DIM))
         self.applied: dict[str, float] = {}
+        self.arrived: dict[str, int] = {}
+        """Distinct remote ops per step tag: polled often, so kept as they come
+        rather than counted over every op applied so far on each poll."""
         replicator.observers.append(self._observe)
 
     def _observe(self, op: OpRecord, _changed: bool) -> None:
         if op.records:
-            self.applied[op.records[0].id] = time.perf_counter()
+            record_id = op.records[0].id
+            if record_id not in self.applied:
+                tag = record_id.split(":", 1)[0]
+                self.arrived[tag] = self.arrived.get(tag, 0) + 1
+            self.applied[record_id] = time.perf_counter()
 
     async def run(self, rate: float, seconds: float, start_at: float, tag: str) -> dict[str, float]:
         submitted: dict[str, float] = {}
@@ -105,7 +112,7 @@ async def _serve(conn: Connection, region: str, index: int, settings: Replicatio
             elif command[0] == "run":
                 conn.send(await member.run(*command[1:]))
             elif command[0] == "applied":
-                conn.send(len(member.of_step(command[1])))
+                conn.send(member.arrived.get(command[1], 0))
             elif command[0] == "collect":
                 times = me.cpu_times()
                 conn.send(

@@ -108,15 +108,19 @@ class WritePipeline:
         """Apply ops from elsewhere in this order; all durable once this returns."""
         for op in ops:
             self._hlc.observe(op.hlc)
-        seqs = [self._wal.append_nowait(encode_op(op)) for op in ops]
+        seqs = self._wal.append_many_nowait([encode_op(op) for op in ops])
         self._inflight.update(seqs)
         try:
             await self._wal.wait_durable()
             outcomes = await self._applier.apply(ops)
         finally:
             self._inflight.difference_update(seqs)
+        kinds: dict[str, int] = {}
+        for op in ops:
+            kinds[op.op.value] = kinds.get(op.op.value, 0) + 1
+        for kind, count in kinds.items():  # one label lookup per kind, not per op
+            self._metrics.writes.labels(kind, "remote").inc(count)
         for op, outcome in zip(ops, outcomes, strict=True):
-            self._metrics.writes.labels(op.op.value, "remote").inc()
             await self._after_apply(op, outcome)
         return [outcome.changed for outcome in outcomes]
 

@@ -43,6 +43,13 @@ class Consumer(abc.ABC):
     async def ack(self, delivery: Delivery) -> None:
         """Mark one delivery applied; the floor moves past contiguous acks."""
 
+    async def ack_run(self, run: Sequence[Delivery]) -> None:
+        """Mark a run of deliveries applied: every one fetched before the last is
+        acknowledged already or in ``run``. One by one here; a bus with
+        cumulative acks sends one."""
+        for delivery in run:
+            await self.ack(delivery)
+
     @abc.abstractmethod
     async def close(self) -> None:
         """Stop fetching; the durable position stays on the bus."""

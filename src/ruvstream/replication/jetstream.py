@@ -5,7 +5,9 @@ a retried publish is stored once (within the stream's duplicate window).
 Opening a consumer reads its acknowledged floor, then re-creates it to start
 right after that floor: a node that crashed with deliveries in flight gets
 them again at once instead of after ``ack_wait``, and the position is always
-"the last applied sequence", not "the last delivered one". Heartbeats go over
+"the last applied sequence", not "the last delivered one". A consumer keeps a
+pull request open, so a fetch costs no round trip, and acks cumulatively: one
+ack per applied run instead of one per op. Heartbeats go over
 core NATS on ``<stream>.hb.<region>``: they are not history and are not stored.
 """
 
@@ -46,47 +48,104 @@ __all__ = ["JetStreamBus"]
 
 DUPLICATE_WINDOW_SECONDS = 120.0
 FOLLOW_UP_WAIT_SECONDS = 2.0
-"""Bound on the no-wait pull after a first op (the server answers it at once)."""
+"""Bound on the wait for ops the first one of a fetch said were behind it."""
+PULL_EXPIRES_SECONDS = 5.0
+"""Life of an open pull request; an idle consumer renews it this often."""
 
 
 class _JetStreamConsumer(Consumer):
+    """Keeps one pull request open on the server, so ops flow into the local
+    queue while the previous batch is applied: a fetch takes what has arrived
+    and costs no round trip until the request is used up or expires.
+
+    Acks are cumulative (``AckPolicy.ALL``): the replicator applies and acks
+    in bus order, so one ack of a run's last delivery acknowledges the run.
+    """
+
     def __init__(self, name: str, subscription: JetStreamContext.PullSubscription) -> None:
         self.name = name
         self._subscription = subscription
         self._pending: dict[int, Msg] = {}
+        self._owed = 0
+        """Deliveries the open pull request may still bring (0: none open)."""
+        self._owed_until = 0.0
 
-    async def _pull(self, batch: int, wait: float) -> list[Msg]:
-        try:
-            return list(await self._subscription.fetch(batch, timeout=wait))
-        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
-            return []
+    async def _request(self, batch: int) -> None:
+        """A pull request of ``batch`` that stays open until filled or expired.
+        nats-py's fetch of n lingers for all n before answering; read as they come."""
+        sub = self._subscription  # its request subject and inbox: nats-py has no public API
+        body = {"batch": batch, "expires": int(PULL_EXPIRES_SECONDS * 1e9)}
+        await sub._nc.publish(sub._nms, json.dumps(body).encode(), sub._deliver)
+        self._owed = batch
+        # Renewed at its expiry, not when the server says so: a request that
+        # expires part-filled does not always get its 408 (measured: a 1 s stall).
+        self._owed_until = asyncio.get_running_loop().time() + PULL_EXPIRES_SECONDS
 
-    async def _available(self, batch: int, wait: float) -> list[Msg]:
-        """A no-wait pull: what the stream holds now (at most ``batch``), in one
-        round trip. nats-py's fetch of n, once the stream is caught up, lingers
-        for all n or its timeout, which would add that timeout to every op's lag."""
-        sub = self._subscription  # its request subject and inbox: nats-py has no public no-wait
-        request = json.dumps({"batch": batch, "no_wait": True}).encode()
-        await sub._nc.publish(sub._nms, request, sub._deliver)
+    async def _ensure_request(self, batch: int) -> None:
+        if self._owed <= 0 or asyncio.get_running_loop().time() >= self._owed_until:
+            await self._request(batch)
+
+    def _queued(self) -> Msg | None:
+        """A message already received, or None: no wait, no task."""
+        queue = self._subscription._sub._pending_queue
+        if queue.empty():
+            return None
+        return self._taken(queue.get_nowait())
+
+    def _taken(self, message: Msg) -> Msg:
+        sub = self._subscription._sub
+        sub._pending_size -= len(message.data)  # the bookkeeping next_msg does
+        sub._pending_queue.task_done()
+        return message
+
+    async def _next(self, within: float) -> Msg | None:
+        """The next message, waiting up to ``within`` seconds for it; waited on
+        here rather than by next_msg, which spends two tasks a call."""
+        message = self._queued()
+        if message is not None:
+            return message
+        sub = self._subscription._sub
+        if sub._conn.is_closed:
+            raise nats.errors.ConnectionClosedError
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.001, within)):
+                return self._taken(await sub._pending_queue.get())
+        return None
+
+    async def _receive(self, max_messages: int, wait: float) -> list[Msg]:
+        """The first op (waiting up to ``wait``), then every op the stream held
+        behind it when it was sent (its ``num_pending``), up to ``max_messages``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         messages: list[Msg] = []
-        while len(messages) < batch:
-            try:
-                message = await sub._sub.next_msg(timeout=max(0.001, deadline - loop.time()))
-            except (nats.errors.TimeoutError, TimeoutError):
-                break
+        behind = 0
+        while len(messages) < max_messages:
+            await self._ensure_request(max_messages)
+            renew = self._owed_until - loop.time()  # a wait ends there to ask again
+            if messages and not behind:
+                message = self._queued()
+            elif messages:
+                message = await self._next(min(FOLLOW_UP_WAIT_SECONDS, renew))
+            else:
+                message = await self._next(min(deadline - loop.time(), renew))
+            if message is None:
+                if loop.time() >= deadline or (messages and loop.time() < self._owed_until):
+                    break
+                continue
             status = JetStreamContext.is_status_msg(message)
             if status is None:
                 messages.append(message)
-            elif status != api.StatusCode.CONTROL_MESSAGE:
-                break  # 404 no more messages, 408 an old request expired: done for now
+                self._owed -= 1
+                behind = min(message.metadata.num_pending, self._owed)
+            elif status not in (api.StatusCode.CONTROL_MESSAGE, api.StatusCode.REQUEST_TIMEOUT):
+                self._owed = 0  # 409: the request was cut short, ask again
+            # A 408 (expired) is not counted: its request was renewed at its expiry
+            # already, and the 408 of a request replaced would end the one after it.
         return messages
 
     async def fetch(self, max_messages: int, wait: float) -> list[Delivery]:
-        messages = await self._pull(1, wait)  # waits for the first op alone
-        if messages and max_messages > 1:
-            messages += await self._available(max_messages - 1, FOLLOW_UP_WAIT_SECONDS)
+        messages = await self._receive(max_messages, wait)
+        await self._ensure_request(max_messages)  # the next ops arrive while these apply
         deliveries = []
         for message in messages:
             meta = message.metadata
@@ -100,6 +159,13 @@ class _JetStreamConsumer(Consumer):
         message = self._pending.pop(delivery.seq, None)
         if message is not None:
             await message.ack()
+
+    async def ack_run(self, run: Sequence[Delivery]) -> None:
+        """One cumulative ack, of the last: it covers every earlier delivery."""
+        for delivery in run[:-1]:
+            self._pending.pop(delivery.seq, None)
+        if run:
+            await self.ack(run[-1])
 
     async def close(self) -> None:
         self._pending.clear()
@@ -210,7 +276,7 @@ class JetStreamBus(Bus):
             durable_name=durable,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=start,
-            ack_policy=AckPolicy.EXPLICIT,
+            ack_policy=AckPolicy.ALL,
             ack_wait=self._ack_wait,
             filter_subject=ops_wildcard(self._stream),
         )

@@ -160,19 +160,32 @@ class Replicator(Generic[NodeT]):
         changed = await self.node.apply_remote_batch([d.op for d in remote]) if remote else []
         if remote:
             self.metrics.apply_batch.observe(len(remote))
-        now = self._clock.now()
+        self._count_applied(remote, changed)
         for delivery, did_change in zip(remote, changed, strict=True):
-            origin = delivery.op.origin
-            result = "changed" if did_change else "unchanged"
-            self.metrics.applied.labels(origin, result).inc()
-            delay = max(0.0, now - physical_ms(delivery.op.hlc) / 1000.0)
-            self.metrics.apply_delay.labels(origin).observe(delay)
-            self.last_seq_by_region[origin] = delivery.seq
+            self.last_seq_by_region[delivery.op.origin] = delivery.seq
             for observer in self.observers:
                 observer(delivery.op, did_change)
-        for delivery in run:
-            await consumer.ack(delivery)
+        await consumer.ack_run(run)
         self._advance(run[-1].seq)
+
+    def _count_applied(self, remote: Sequence[Delivery], changed: Sequence[bool]) -> None:
+        """The applied counts and delays of a run, one label lookup per origin and
+        outcome (a lookup costs more than the count itself)."""
+        now = self._clock.now()
+        applied: dict[tuple[str, str], int] = {}
+        delays: dict[str, list[float]] = {}
+        for delivery, did_change in zip(remote, changed, strict=True):
+            origin = delivery.op.origin
+            key = (origin, "changed" if did_change else "unchanged")
+            applied[key] = applied.get(key, 0) + 1
+            delay = max(0.0, now - physical_ms(delivery.op.hlc) / 1000.0)
+            delays.setdefault(origin, []).append(delay)
+        for (origin, result), count in applied.items():
+            self.metrics.applied.labels(origin, result).inc(count)
+        for origin, seconds in delays.items():
+            histogram = self.metrics.apply_delay.labels(origin)
+            for delay in seconds:
+                histogram.observe(delay)
 
     def _advance(self, position: int) -> None:
         self.lag.on_applied(position)

@@ -46,12 +46,15 @@ class WalTail:
         return starting[-1] if starting else (segments[0] if segments else None)
 
     def read(self, max_entries: int, through_seq: int) -> list[WalEntry]:
-        """Up to ``max_entries`` whole entries after ``position``, none above ``through_seq``."""
+        """Up to ``max_entries`` whole entries after ``position``, none above ``through_seq``.
+
+        The directory is listed only to find a segment to start in or a later
+        one to go on with, not on a read that ends in its segment: a follower
+        reading each few frames just written would pay a listing every call."""
         entries: list[WalEntry] = []
-        while len(entries) < max_entries:
-            segments = sorted(self.directory.glob("wal-*.log"))
-            if self._segment is None or self._segment not in segments:
-                self._segment, self._offset = self._seek(segments), 0
+        while len(entries) < max_entries and self.position < through_seq:
+            if self._segment is None:
+                self._segment, self._offset = self._seek(self._segments()), 0
             if self._segment is None:
                 break
             try:
@@ -59,9 +62,11 @@ class WalTail:
             except FileNotFoundError:  # pruned meanwhile: everything in it was read before
                 self._segment = None
                 continue
-            later = [p for p in segments if p > self._segment]
-            if stop == _BOUND or not later:
-                break  # resume here next time; in the newest segment the rest is not written yet
+            if stop == _BOUND or self.position >= through_seq:
+                break  # resume here next time
+            later = [p for p in self._segments() if p > self._segment]
+            if not later:
+                break  # in the newest segment the rest is not written yet
             if stop == _DAMAGED:
                 log.error(
                     "WAL %s: unreadable frame at offset %d in a finished segment; going on with %s",
@@ -71,6 +76,9 @@ class WalTail:
                 )
             self._segment, self._offset = later[0], 0
         return entries
+
+    def _segments(self) -> list[Path]:
+        return sorted(self.directory.glob("wal-*.log"))
 
     def _read_segment(
         self, path: Path, entries: list[WalEntry], max_entries: int, through_seq: int
