@@ -3,7 +3,9 @@
 The node's search shortcut (``api/http_protocol.py``) and the router's relay
 (``routing/relay.py``) answer without an ASGI task, so they write what
 ``RequestResponseCycle.send`` writes for a start and a body with a length,
-in one piece, and mark the cycle done the same way.
+in one piece, and mark the cycle done the same way. The server's default
+headers (its date and name) change once a second at most: their lines are
+made once per list uvicorn hands out, not once per answer.
 """
 
 from __future__ import annotations
@@ -17,15 +19,42 @@ from ruvstream.api.coalesce import CoalescingTransport
 __all__ = ["write_whole"]
 
 
+class _DefaultLines:
+    """The header lines of the last default-header list seen, and whether it closes."""
+
+    __slots__ = ("closing", "lines", "source")
+
+    def __init__(self) -> None:
+        self.source: list[tuple[bytes, bytes]] | None = None
+        """Held so its identity cannot pass to another list."""
+        self.lines = b""
+        self.closing = False
+
+    def of(self, headers: list[tuple[bytes, bytes]]) -> bytes:
+        if headers is not self.source:
+            lines: list[bytes] = []
+            closing = False
+            for name, value in headers:
+                name = name.lower()
+                if name == b"connection" and b"close" in value.lower():
+                    closing = True
+                lines += [name, b": ", value, b"\r\n"]
+            self.source, self.lines, self.closing = headers, b"".join(lines), closing
+        return self.lines
+
+
+_DEFAULTS = _DefaultLines()
+
+
 def write_whole(
     cycle: RequestResponseCycle, status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
     """``status``, the server's default headers, ``headers`` and ``body``, at once."""
     if cycle.disconnected:
         return
-    head = [STATUS_LINE[status]]
-    closing = False
-    for name, value in (*cycle.default_headers, *headers):
+    head = [STATUS_LINE[status], _DEFAULTS.of(cycle.default_headers)]
+    closing = _DEFAULTS.closing
+    for name, value in headers:
         name = name.lower()
         if name == b"connection" and b"close" in value.lower():
             closing = True
