@@ -123,14 +123,16 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.lower(), value))
+        name = name.lower()
+        if name not in _DROPPED:
+            self._headers.append((name, value))
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         status = self._parser.get_status_code()
-        headers = [(k, v) for k, v in self._headers if k not in _DROPPED]
+        headers = self._headers
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         if not self._parser.should_keep_alive():
             self.close()
