@@ -16,7 +16,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCy
 
 from ruvstream.api.coalesce import CoalescingTransport
 
-__all__ = ["write_whole"]
+__all__ = ["write_lines", "write_whole"]
 
 
 class _DefaultLines:
@@ -50,24 +50,34 @@ def write_whole(
     cycle: RequestResponseCycle, status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
     """``status``, the server's default headers, ``headers`` and ``body``, at once."""
-    if cycle.disconnected:
-        return
-    head = [STATUS_LINE[status], _DEFAULTS.of(cycle.default_headers)]
-    closing = _DEFAULTS.closing
+    lines: list[bytes] = []
+    closing = False
     for name, value in headers:
         name = name.lower()
         if name == b"connection" and b"close" in value.lower():
             closing = True
-        head += [name, b": ", value, b"\r\n"]
+        lines += [name, b": ", value, b"\r\n"]
+    write_lines(cycle, status, b"".join(lines), body, closing=closing)
+
+
+def write_lines(
+    cycle: RequestResponseCycle, status: int, lines: bytes, body: bytes, *, closing: bool = False
+) -> None:
+    """``write_whole`` for header lines made already: lowercase names, each line ending in
+    CRLF; ``closing``: one of them is ``connection: close``."""
+    if cycle.disconnected:
+        return
+    defaults = _DEFAULTS.of(cycle.default_headers)
+    closing = closing or _DEFAULTS.closing
     if not cycle.keep_alive and not closing:
-        head.append(b"connection: close\r\n")
+        lines += b"connection: close\r\n"
     cycle.keep_alive = cycle.keep_alive and not closing
-    head += [b"\r\n", body]
+    whole = b"".join((STATUS_LINE[status], defaults, lines, b"\r\n", body))
     transport: Any = cycle.transport
     if isinstance(transport, CoalescingTransport):
-        transport.write_now(b"".join(head))  # one piece already: no pass to wait for
+        transport.write_now(whole)  # one piece already: no pass to wait for
     else:
-        transport.write(b"".join(head))
+        transport.write(whole)
     cycle.response_started = cycle.response_complete = True
     cycle.message_event.set()
     if not cycle.keep_alive:
