@@ -101,10 +101,15 @@ class RoutingTable:
         return self._room(self._candidates(region, set(exclude)))
 
     def _room(self, nodes: list[Node]) -> bool:
-        if not nodes or all(n.report.overloaded for n in nodes):
-            return False
-        capacity = sum(n.capacity for n in nodes)
-        return sum(n.inflight for n in nodes) < self.spill_at * capacity
+        """Not every node overloaded, and in-flight work under ``spill_at`` of capacity
+        (one loop: this runs for every request)."""
+        calm = False
+        capacity = inflight = 0
+        for n in nodes:
+            calm = calm or not n.report.overloaded
+            capacity += n.capacity
+            inflight += n.inflight
+        return calm and inflight < self.spill_at * capacity
 
     def choose(self, client_region: str, exclude: Iterable[str] = ()) -> Node | None:
         """The nearest region with room, else the nearest with any routable node (one look
