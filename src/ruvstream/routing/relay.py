@@ -110,7 +110,7 @@ class SearchRelay:
         target: bytes = scope["raw_path"]
         if scope["query_string"]:
             target += b"?" + scope["query_string"]
-        kept = b"".join(k + b": " + v + b"\r\n" for k, v in forwarded(router, scope["headers"]))
+        kept = b"".join([k + b": " + v + b"\r\n" for k, v in forwarded(router, scope["headers"])])
         request = search_request(router, target, kept, self.body, node.url)
         router.upstream.relay(node.url, request, self._answered)
 
