@@ -171,6 +171,42 @@ async def test_a_pooled_connection_the_node_closed_is_replaced_unseen() -> None:
         server.close()
 
 
+async def test_a_kept_alive_connections_read_deadline_counts_from_each_request() -> None:
+    """The deadline's one timer outlives the exchange that set it: a slow answer on the
+    same connection still times out a read timeout after its own request, whether the
+    timer was armed by an earlier request or had lapsed while the connection sat idle."""
+    answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    delays = [0.0, 0.0, 2.0, 0.0, 2.0]
+
+    async def answer_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while delays:
+                await reader.readuntil(b"\r\n\r\n")
+                await asyncio.sleep(delays.pop(0))
+                writer.write(answer)
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer_late, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    pool = UpstreamPool(connect_timeout=5.0, read_timeout=0.5)
+    request = b"GET / HTTP/1.1\r\n" + pool.host_header(url) + b"\r\n"
+    loop = asyncio.get_running_loop()
+    try:
+        for pause, slow in [(0.0, False), (0.2, False), (0.1, True), (0.7, False), (0.7, True)]:
+            await asyncio.sleep(pause)
+            started = loop.time()
+            if not slow:
+                assert (await pool.request(url, request)).status == 200
+                continue
+            with pytest.raises(UpstreamError, match=r"no answer in 0\.5 s"):
+                await pool.request(url, request)
+            assert 0.45 <= loop.time() - started < 1.5
+    finally:
+        pool.close()
+        server.close()
+
+
 async def test_fast_searches_go_around_a_killed_node_and_a_stalled_one(
     start_node: StartNode,
 ) -> None:

@@ -15,6 +15,12 @@ request on a router in ``standard`` mode, takes uvicorn's way unchanged.
 Its connections also get a ``CoalescingTransport``, which sends what one
 loop pass wrote at the end of that pass (an answer's head and body in one
 segment); an upgraded WebSocket gets the plain transport back.
+
+uvicorn arms a keep-alive timer after each answer and cancels it at the next
+request's first byte: two timer calls a search. Here the idle deadline is
+only marked, and one timer per connection, when it fires, closes the
+connection if it has been idle that long, sets itself for the rest if a
+later answer moved the deadline, or lapses while a request is in.
 """
 
 from __future__ import annotations
@@ -42,6 +48,44 @@ class RouterHttpProtocol(HttpToolsProtocol):
         coalescing: Any = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)
         self._held: SearchRelay | None = None
+        self._idle_due: float | None = None
+        """When an idle connection is closed; None while a request is in."""
+
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_due = None  # the timer lapses when it fires
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, with the keep-alive deadline marked instead of a timer set."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._idle_due = None
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_due = self.loop.time() + self.timeout_keep_alive
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self._check_idle
+            )
+
+    def _check_idle(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self._idle_due is None:
+            return
+        left = self._idle_due - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._check_idle)
+        else:
+            self.timeout_keep_alive_handler()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def handle_websocket_upgrade(self) -> None:
         if isinstance(self.transport, CoalescingTransport):

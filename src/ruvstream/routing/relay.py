@@ -30,7 +30,7 @@ import aiohttp
 from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from ruvstream.api.whole_answer import write_whole
+from ruvstream.api.whole_answer import write_lines, write_whole
 from ruvstream.error_map import http_error
 from ruvstream.errors import RuvstreamError
 
@@ -110,7 +110,7 @@ class SearchRelay:
         target: bytes = scope["raw_path"]
         if scope["query_string"]:
             target += b"?" + scope["query_string"]
-        kept = b"".join(k + b": " + v + b"\r\n" for k, v in forwarded(router, scope["headers"]))
+        kept = b"".join([k + b": " + v + b"\r\n" for k, v in forwarded(router, scope["headers"])])
         request = search_request(router, target, kept, self.body, node.url)
         router.upstream.relay(node.url, request, self._answered)
 
@@ -190,10 +190,17 @@ async def _relay(
 
 
 def write_answer(cycle: RequestResponseCycle, answer: NodeAnswer, node: Node) -> None:
-    """The node's answer as the ASGI fast path sends it (``http_proxy._relay_whole``)."""
-    length = (b"content-length", b"%d" % len(answer.body))
-    headers = [*answer.headers, length, (b"x-ruvstream-node", node.name.encode())]
-    write_whole(cycle, answer.status, headers, answer.body)
+    """The node's answer as the ASGI fast path sends it (``http_proxy._relay_whole``).
+
+    Its headers are lowercase and name no connection (both the fast client and
+    ``_relay`` drop those), so their lines go as they are.
+    """
+    lines = b"".join([name + b": " + value + b"\r\n" for name, value in answer.headers])
+    ours = b"content-length: %d\r\nx-ruvstream-node: %s\r\n" % (
+        len(answer.body),
+        node.name.encode(),
+    )
+    write_lines(cycle, answer.status, lines + ours, answer.body)
 
 
 def write_error(cycle: RequestResponseCycle, exc: RuvstreamError) -> None:

@@ -176,12 +176,14 @@ class Router:
 
     def _unshed(self, tier: Tier) -> TierPolicy:
         """The tier's policy, or the 503 of shedding by tier."""
-        if self.admission.sheds(tier, self.pressure()):
+        policy = self.admission.policy(tier)
+        # Pressure is a walk over the table: only a tier that can be shed needs it.
+        if policy.shed_at is not None and self.admission.sheds(tier, self.pressure()):
             self.metrics.rejected.labels("shed", tier.label).inc()
             raise UnavailableError(
                 f"overloaded: {tier.label} traffic is shed", retry_after=1.0, tier=tier.label
             )
-        return self.admission.policy(tier)
+        return policy
 
     def _enter(self, caller: Caller, policy: TierPolicy, decision: Decision) -> None:
         """The rate limit's 429, the connection cap's 429, or the request counted in."""

@@ -54,8 +54,15 @@ class LeastConnections:
         self._tiebreak = RoundRobin()
 
     def pick(self, candidates: Sequence[Node]) -> Node:
-        fewest = min(n.inflight for n in candidates)
-        return self._tiebreak.pick([n for n in candidates if n.inflight == fewest])
+        # One loop, no generator: this runs for every request.
+        fewest = candidates[0].inflight
+        tied: list[Node] = []
+        for n in candidates:
+            if n.inflight < fewest:
+                fewest, tied = n.inflight, [n]
+            elif n.inflight == fewest:
+                tied.append(n)
+        return self._tiebreak.pick(tied)
 
 
 class SmoothWeighted:

@@ -46,6 +46,8 @@ class RoutingTable:
         self.regions: dict[str, list[Node]] = {}
         self.draining: set[str] = set()
         self._strategies: dict[str, Strategy] = {}
+        self._orders: dict[str, list[str]] = {}
+        """``region_order`` per client region, until a region comes or goes."""
         for node in nodes:
             self.add(node)
 
@@ -54,6 +56,8 @@ class RoutingTable:
         if self.get(node.name) is not None:
             raise ValueError(f"node {node.name!r} is already in the table")
         self.nodes.append(node)
+        if node.region not in self.regions:
+            self._orders.clear()
         self.regions.setdefault(node.region, []).append(node)
         self.outliers.add(node.name)
         if node.region not in self._strategies:
@@ -68,6 +72,7 @@ class RoutingTable:
         self.regions[node.region].remove(node)
         if not self.regions[node.region]:
             del self.regions[node.region]
+            self._orders.clear()
         self.draining.discard(name)
         return node
 
@@ -83,25 +88,41 @@ class RoutingTable:
         )
 
     def region_order(self, client_region: str) -> list[str]:
-        return rank_by_rtt(client_region, self.regions)
+        return list(self._region_order(client_region))
+
+    def _region_order(self, client_region: str) -> list[str]:
+        """The cached order itself: not to be changed by the caller."""
+        order = self._orders.get(client_region)
+        if order is None:
+            order = self._orders[client_region] = rank_by_rtt(client_region, self.regions)
+        return order
 
     def has_room(self, region: str, exclude: Iterable[str] = ()) -> bool:
-        nodes = self._candidates(region, set(exclude))
-        if not nodes or all(n.report.overloaded for n in nodes):
-            return False
-        capacity = sum(n.capacity for n in nodes)
-        return sum(n.inflight for n in nodes) < self.spill_at * capacity
+        return self._room(self._candidates(region, set(exclude)))
+
+    def _room(self, nodes: list[Node]) -> bool:
+        """Not every node overloaded, and in-flight work under ``spill_at`` of capacity
+        (one loop: this runs for every request)."""
+        calm = False
+        capacity = inflight = 0
+        for n in nodes:
+            calm = calm or not n.report.overloaded
+            capacity += n.capacity
+            inflight += n.inflight
+        return calm and inflight < self.spill_at * capacity
 
     def choose(self, client_region: str, exclude: Iterable[str] = ()) -> Node | None:
+        """The nearest region with room, else the nearest with any routable node (one look
+        at each region's nodes serves both passes)."""
         excluded = set(exclude)
-        order = self.region_order(client_region)
-        for region in order:
-            if self.has_room(region, excluded):
-                return self._pick(region, excluded)
-        for region in order:
-            if self._candidates(region, excluded):
-                return self._pick(region, excluded)
-        return None
+        full: tuple[str, list[Node]] | None = None
+        for region in self._region_order(client_region):
+            nodes = self._candidates(region, excluded)
+            if self._room(nodes):
+                return self._pick_among(region, nodes)
+            if nodes and full is None:
+                full = (region, nodes)
+        return self._pick_among(*full) if full is not None else None
 
     def pressure(self) -> float:
         """Share of routable nodes that report overload (1.0 when none is routable)."""
@@ -115,7 +136,6 @@ class RoutingTable:
             n for n in self.regions.get(region, []) if n.name not in excluded and self.routable(n)
         ]
 
-    def _pick(self, region: str, excluded: set[str]) -> Node:
-        nodes = self._candidates(region, excluded)
+    def _pick_among(self, region: str, nodes: list[Node]) -> Node:
         calm = [n for n in nodes if not n.report.overloaded]
         return self._strategies[region].pick(calm or nodes)

@@ -15,6 +15,11 @@ its answer ends before its first byte; the request then goes once more on a
 fresh connection. Only idempotent requests (searches) take this client, so
 that second send is safe even if the node did read the first.
 
+A connection's read deadline has one timer that moves only to come sooner:
+an answer just marks the exchange done, and the timer, when it fires, lapses
+or sets itself for the deadline of the exchange under way, so a search on a
+busy connection costs no timer calls.
+
 Invariant: a connection is back in the pool only after a whole answer that
 keeps it alive, so a pooled connection never holds unread bytes.
 """
@@ -81,6 +86,9 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._on_answer: OnAnswer | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._fires_at = 0.0
+        self._due: float | None = None
+        """When the exchange under way times out; None between exchanges."""
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._started = False
@@ -105,6 +113,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._started:
             self._finish(UpstreamError("the node closed the connection mid-answer", sent=True))
         else:
@@ -112,14 +123,16 @@ class _Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.lower(), value))
+        name = name.lower()
+        if name not in _DROPPED:
+            self._headers.append((name, value))
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         status = self._parser.get_status_code()
-        headers = [(k, v) for k, v in self._headers if k not in _DROPPED]
+        headers = self._headers
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         if not self._parser.should_keep_alive():
             self.close()
@@ -127,14 +140,30 @@ class _Connection(asyncio.Protocol):
 
     def _finish(self, outcome: Outcome) -> None:
         on_answer, self._on_answer = self._on_answer, None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._due = None  # the timer lapses when it fires
         if on_answer is not None:
             on_answer(outcome)
 
-    def _timed_out(self, seconds: float) -> None:
+    def _arm(self, seconds: float) -> None:
+        """Time the exchange out ``seconds`` from now; the timer moves only to come sooner."""
+        loop = asyncio.get_running_loop()
+        self._due = loop.time() + seconds
+        if self._timer is None or self._fires_at > self._due:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._fires_at = self._due
+            self._timer = loop.call_later(seconds, self._check_deadline, seconds)
+
+    def _check_deadline(self, seconds: float) -> None:
         self._timer = None
+        if self._due is None:
+            return  # no exchange under way: lapse until the next one arms it
+        loop = asyncio.get_running_loop()
+        left = self._due - loop.time()
+        if left > 0:
+            self._fires_at = self._due
+            self._timer = loop.call_later(left, self._check_deadline, seconds)
+            return
         self._finish(UpstreamError(f"no answer in {seconds:g} s", sent=True))
         self.close()
 
@@ -147,8 +176,7 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None and self._on_answer is None
         self._headers, self._body, self._started = [], [], False
         self._on_answer = on_answer
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(read_timeout, self._timed_out, read_timeout)
+        self._arm(read_timeout)
         self.transport.write(request)
 
     def abandon(self) -> None:
