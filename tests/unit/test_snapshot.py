@@ -33,6 +33,17 @@ def test_pruning_keeps_two(tmp_path: Path) -> None:
     assert not paths[0].exists() and not paths[1].exists()
 
 
+def test_snapshots_of_one_seq_keep_the_newest(tmp_path: Path) -> None:
+    """Nothing changed between them: each new one is still the latest, never pruned."""
+    store = SnapshotStore(tmp_path)
+    for n in range(6):
+        path = take(store, 7, f"copy {n}")
+        latest = store.latest()
+        assert latest is not None and latest[0] == path
+        assert latest[1]["note"] == f"copy {n}"
+    assert len(store.snapshots()) == 2
+
+
 def test_leftover_tmp_dir_is_removed_and_ignored(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     take(store, 3, "three")

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,10 +110,12 @@ class SnapshotStore:
         manifest["checksum"] = _manifest_checksum(manifest)
         (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True))
         _fsync_tree(staging)
-        final = self.directory / f"snap-{seq:020d}-{uuid.uuid4().hex[:8]}"
+        # Snapshots of one seq sort in the order they were made (a random suffix let
+        # the newest sort first and be pruned as it was made).
+        final = self.directory / f"snap-{seq:020d}-{time.time_ns():020d}"
         os.rename(staging, final)
         fsync_path(self.directory)
-        self._prune()
+        self._prune(final)
         return final
 
     def abort(self, staging: Path) -> None:
@@ -156,8 +159,10 @@ class SnapshotStore:
         )
         return target
 
-    def _prune(self) -> None:
-        for old in self.snapshots()[: -self.keep]:
+    def _prune(self, newest: Path) -> None:
+        """Keep ``newest`` and the ``keep - 1`` latest others."""
+        others = [path for path in self.snapshots() if path != newest]
+        for old in others[: max(len(others) - (self.keep - 1), 0)]:
             shutil.rmtree(old, ignore_errors=True)
 
 
