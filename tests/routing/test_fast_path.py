@@ -177,15 +177,19 @@ async def test_a_kept_alive_connections_read_deadline_counts_from_each_request()
     timer was armed by an earlier request or had lapsed while the connection sat idle."""
     answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
     delays = [0.0, 0.0, 2.0, 0.0, 2.0]
+    handlers: list[asyncio.Task[object]] = []
 
     async def answer_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            while delays:
-                await reader.readuntil(b"\r\n\r\n")
-                await asyncio.sleep(delays.pop(0))
-                writer.write(answer)
-                await writer.drain()
-        writer.close()
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                while delays:
+                    await reader.readuntil(b"\r\n\r\n")
+                    await asyncio.sleep(delays.pop(0))
+                    writer.write(answer)
+                    await writer.drain()
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(answer_late, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
@@ -205,6 +209,9 @@ async def test_a_kept_alive_connections_read_deadline_counts_from_each_request()
     finally:
         pool.close()
         server.close()
+        for handler in handlers:  # the last one still sleeps on its late answer
+            handler.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
 
 async def test_fast_searches_go_around_a_killed_node_and_a_stalled_one(
