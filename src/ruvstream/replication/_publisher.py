@@ -11,8 +11,8 @@ a publish that landed but timed out is stored once.
 Invariants:
 
 - The cursor moves only after the bus acknowledged every local op at or
-  below it; it is saved to the data dir (atomically, at most every
-  ``CURSOR_SAVE_SECONDS`` while busy, and whenever the pump goes idle).
+  below it; it is saved to the data dir (atomically, at most once every
+  ``CURSOR_SAVE_SECONDS``, and no later than that after the pump goes idle).
   After a kill -9 the next run republishes from the saved cursor: an op the
   bus already holds is a duplicate, a no-op under last-writer-wins.
 - The WAL keeps every entry after the cursor (``hold_wal``), so a checkpoint
@@ -184,13 +184,12 @@ class Publisher:
                 await self._publish_until_stored(ops)
             if position > self.cursor:
                 self.cursor = position
+            await self._maybe_save()
             if position > before:
-                await self._maybe_save(busy=True)
                 continue
-            await self._maybe_save(busy=False)
             self._idle.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), self._idle_wait())
             self._idle.clear()
 
     async def _publish_until_stored(self, ops: list[OpRecord]) -> None:
@@ -222,13 +221,21 @@ class Publisher:
             self._backlog = max(0, self._backlog - len(ops))
             return
 
-    async def _maybe_save(self, *, busy: bool) -> None:
+    def _save_due_in(self) -> float:
+        return self._saved_at + CURSOR_SAVE_SECONDS - self._clock.monotonic()
+
+    async def _maybe_save(self) -> None:
+        # At most one save (two fsyncs) per CURSOR_SAVE_SECONDS, busy or not: at a
+        # trickle of writes the pump goes idle after each, and saving every time cost
+        # more than publishing. A cursor left behind only republishes duplicates.
+        if self.cursor != self._saved and self._save_due_in() <= 0:
+            await self._save()
+
+    def _idle_wait(self) -> float:
+        """Until the next write wakes the pump, or until an unsaved cursor is due."""
         if self.cursor == self._saved:
-            return
-        now = self._clock.monotonic()
-        if busy and now - self._saved_at < CURSOR_SAVE_SECONDS:
-            return
-        await self._save()
+            return IDLE_POLL_SECONDS
+        return min(max(self._save_due_in(), 0.0), IDLE_POLL_SECONDS)
 
     async def _save(self) -> None:
         cursor = self.cursor
