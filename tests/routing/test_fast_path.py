@@ -177,10 +177,12 @@ async def test_a_kept_alive_connections_read_deadline_counts_from_each_request()
     timer was armed by an earlier request or had lapsed while the connection sat idle."""
     answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
     delays = [0.0, 0.0, 2.0, 0.0, 2.0]
-    handlers: list[asyncio.Task[object]] = []
+    handlers: list[asyncio.Future[object]] = []
 
     async def answer_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        me = asyncio.current_task()
+        assert me is not None
+        handlers.append(me)
         try:
             with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
                 while delays:
